@@ -1,0 +1,55 @@
+"""Notation profiles: the LaTeX names of every quantity, and the internal symbol names."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How one text writes the RNN: LaTeX for each role (state, weights, loss, ...)."""
+
+    name: str
+    latex: Mapping[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, role: str) -> str:
+        return self.latex[role]
+
+
+_NOTES = {
+    "x": "x", "y": "y", "yhat": r"\hat{y}", "s": "s", "u": "u", "J": "J", "delta": r"\delta",
+    "W": "W", "U": "U", "V": "V", "b": "b", "c": "c", "s0": "s_0", "f": "f",
+}
+_D2L = dict(_NOTES, s="h", W="W_{xh}", U="W_{hh}", V="W_{hy}", b="b_h", c="b_y", s0="h_0", J="L")
+
+NOTATIONS: Mapping[str, Notation] = MappingProxyType({
+    "notes": Notation("notes", MappingProxyType(_NOTES)),
+    "d2l": Notation("d2l", MappingProxyType(_D2L)),
+})
+
+# Internal symbol names are made only here, from roles and integers: never from user text.
+ROLES = ("W", "U", "V", "b", "c", "x", "y", "s", "u", "yhat", "J", "delta")
+_NAME = re.compile(r"^(W|U|V|b|c|x|y|s|u|yhat|J|delta)((?:_\d+)*)$")
+
+
+def symbol_name(role: str, *indices: int) -> str:
+    """The identifier of one scalar symbol, e.g. ``symbol_name("s", 2, 0) == "s_2_0"`` (time first)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if not all(isinstance(i, int) and i >= 0 for i in indices):
+        raise ValueError("symbol indices must be non-negative integers")
+    return "_".join([role, *map(str, indices)])
+
+
+def parse_symbol_name(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """Inverse of :func:`symbol_name`; None for names symrnn did not make."""
+    match = _NAME.match(name)
+    if match is None:
+        return None
+    indices = tuple(int(i) for i in match.group(2).split("_")[1:])
+    return match.group(1), indices
+
+
+TIME_ROLES = frozenset({"x", "y", "s", "u", "yhat", "J", "delta"})
