@@ -1,0 +1,69 @@
+"""Validation of user arrays for compiled functions: shapes, dtypes, finiteness, the batch rule."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..spec import RNNSpec
+
+
+def _as_float_array(name: str, value: Any) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # ragged lists and other objects NumPy cannot read
+        raise TypeError(f"{name} must be an array of real numbers: {error}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be real, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf (inputs are checked like SciPy's check_finite=True)")
+    return array
+
+
+def validate_call(
+    spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Check one call against ``spec`` and bring data to batched form.
+
+    Returns:
+        ``(params, xs (B,z,e), ys (B,z,m), s0 (B,n), batched)``; ``batched`` says whether the caller
+        gave a leading batch axis (results then keep it).
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError("params must be a mapping such as {'W': ..., 'U': ..., 'V': ..., 'b': ..., 'c': ...}")
+    shapes = spec.shapes
+    needed = [name for name in spec.parameter_names if name != "s0"]
+    missing = [name for name in needed if name not in params]
+    if missing:
+        raise ValueError(f"params is missing {', '.join(missing)} (needs {', '.join(needed)})")
+    extra = [name for name in params if name not in needed]
+    if extra:
+        raise ValueError(f"params has unexpected entries {', '.join(map(str, extra))} (spec needs {', '.join(needed)})")
+    arrays = {}
+    for name in needed:
+        arrays[name] = _as_float_array(f"params[{name!r}]", params[name])
+        if arrays[name].shape != shapes[name]:
+            raise ValueError(f"params[{name!r}] must have shape {shapes[name]}, got {arrays[name].shape}")
+    xs_array, ys_array = _as_float_array("xs", xs), _as_float_array("ys", ys)
+    batched = xs_array.ndim == 3
+    if xs_array.shape[-2:] != shapes["xs"] or xs_array.ndim not in (2, 3):
+        raise ValueError(f"xs must have shape {shapes['xs']} or (B, *{shapes['xs']}), got {xs_array.shape}")
+    expected_ys = (xs_array.shape[0], *shapes["ys"]) if batched else shapes["ys"]
+    if ys_array.shape != expected_ys:
+        raise ValueError(f"ys must have shape {expected_ys} to match xs {xs_array.shape}, got {ys_array.shape}")
+    B = xs_array.shape[0] if batched else 1
+    if s0 is None:
+        s0_array = np.zeros((B, spec.n))
+    else:
+        s0_array = _as_float_array("s0", s0)
+        if s0_array.shape == (spec.n,):
+            s0_array = np.broadcast_to(s0_array, (B, spec.n))
+        elif not (batched and s0_array.shape == (B, spec.n)):
+            allowed = f"({spec.n},)" + (f" or ({B}, {spec.n})" if batched else "")
+            raise ValueError(f"s0 must have shape {allowed}, got {s0_array.shape}")
+    if not batched:
+        xs_array, ys_array = xs_array[None], ys_array[None]
+    return arrays, xs_array, ys_array, np.asarray(s0_array, dtype=np.float64), batched
