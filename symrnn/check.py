@@ -1,0 +1,142 @@
+"""Three independent checks of one spec: structured vs brute force, compiled vs reference, reference vs FD."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .derive.brute import BRUTE_FORCE_WORK_LIMIT, brute_force_gradients, estimated_work
+from .derive.structured import backward
+from .numeric import reference
+from .numeric.compile import compile_spec
+from .numeric.finite_diff import central_difference_gradients
+from .spec import RNNSpec
+from .unroll import Graph, unroll
+
+# Digits carried when both exact routes are evaluated at a rational point; agreement demanded to
+# EXACT_TOLERANCE, far below any float64 effect, so only a true identity passes.
+EXACT_DIGITS = 60
+EXACT_TOLERANCE = 1e-45
+COMPILED_VS_REFERENCE_TOLERANCE = 1e-10
+FINITE_DIFFERENCE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Worst relative errors of the three comparisons (``None``: brute force not feasible for this size)."""
+
+    spec: RNNSpec
+    structured_vs_brute: float | None
+    compiled_vs_reference: float
+    reference_vs_finite_diff: float
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """All performed comparisons within their named tolerances."""
+        exact = self.structured_vs_brute is None or self.structured_vs_brute <= EXACT_TOLERANCE
+        return (exact and self.compiled_vs_reference <= COMPILED_VS_REFERENCE_TOLERANCE
+                and self.reference_vs_finite_diff <= FINITE_DIFFERENCE_TOLERANCE)
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``check --json`` shape of DESIGN.md."""
+        return {"ok": self.ok, "max_rel_error": {
+            "structured_vs_brute": self.structured_vs_brute,
+            "compiled_vs_reference": self.compiled_vs_reference,
+            "reference_vs_finite_diff": self.reference_vs_finite_diff,
+        }}
+
+
+def rational_point(graph: Graph, seed: int) -> dict[sympy.Symbol, sympy.Rational]:
+    """Random exact values in [-1, 1] (denominators up to 7) for every leaf symbol."""
+    rng = random.Random(seed)
+    return {sym: sympy.Rational(rng.randint(-7, 7), rng.randint(1, 7)) for sym in graph.inputs}
+
+
+def _exact_relative_error(a: list[sympy.Expr], b: list[sympy.Expr]) -> float:
+    difference = max((abs(x - y) for x, y in zip(a, b)), default=sympy.Integer(0))
+    scale = max([abs(x) for x in a] + [abs(y) for y in b] + [sympy.Float(reference.RELATIVE_ERROR_FLOOR)])
+    return float(difference / scale)
+
+
+def structured_vs_brute(spec: RNNSpec, *, seed: int = 0) -> float:
+    """Worst relative difference of the structured and brute-force gradients at a rational point.
+
+    The leaves are exact rationals, carried as EXACT_DIGITS-digit floats through both programs (the
+    structured one intermediate by intermediate, the brute-force one through its nested tree).
+    Raises SymRNNError when brute force is not feasible.
+    """
+    graph = unroll(spec)
+    brute = brute_force_gradients(graph)
+    gradients = backward(graph)
+    point = {sym: sympy.Float(value, EXACT_DIGITS) for sym, value in rational_point(graph, seed).items()}
+    values = dict(point)
+    for sym, expression in gradients.definitions.items():
+        values[sym] = sympy.N(expression.xreplace(values), EXACT_DIGITS)
+    left, right = [], []
+    for name in spec.parameter_names:
+        left += [sympy.N(entry, EXACT_DIGITS) for entry in gradients[name].xreplace(values)]
+        right += [sympy.N(entry, EXACT_DIGITS) for entry in brute[name].xreplace(point)]
+    return _exact_relative_error(left, right)
+
+
+def random_problem(spec: RNNSpec, *, seed: int = 0, batch: int = 3) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Float64 parameters, a batch of sequences and initial states for numeric checks."""
+    rng = np.random.default_rng(seed)
+    params = {name: rng.uniform(-0.8, 0.8, size=spec.shapes[name]) for name in spec.parameter_names if name != "s0"}
+    xs = rng.uniform(-1, 1, size=(batch, *spec.shapes["xs"]))
+    if spec.loss == "ce":
+        ys = rng.dirichlet(np.ones(spec.m), size=(batch, spec.z))
+    else:
+        ys = rng.uniform(-1, 1, size=(batch, *spec.shapes["ys"]))
+    s0 = rng.uniform(-0.5, 0.5, size=(batch, spec.n))
+    return params, xs, ys, s0
+
+
+def reference_activation(spec: RNNSpec) -> Any:
+    """The reference's activation argument: a table name, or NumPy callables for a user Lambda."""
+    if isinstance(spec.activation, str):
+        return spec.activation
+    (v,) = spec.activation.variables
+    f = sympy.lambdify(v, spec.activation.expr, modules="numpy")
+    f_prime = sympy.lambdify(v, sympy.diff(spec.activation.expr, v), modules="numpy")
+    return (lambda u: f(u) + 0 * u, lambda u: f_prime(u) + 0 * u)
+
+
+def _flatten(J: Any, grads: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    return np.concatenate([np.ravel(J)] + [np.ravel(grads[name]) for name in names])
+
+
+def check(spec: RNNSpec, *, seed: int = 0, brute_force: bool | None = None) -> CheckReport:
+    """Compare every route of ``spec`` (DESIGN.md "check").
+
+    Args:
+        spec: the model.
+        seed: seed of the random points.
+        brute_force: force the exact comparison on (True) or off (False); by default it runs
+            when its estimated work is within the brute-force limit.
+    """
+    if not isinstance(spec, RNNSpec):
+        raise TypeError(f"check expects an RNNSpec, got {type(spec).__name__}")
+    notes = []
+    exact = None
+    if brute_force is None:
+        graph = unroll(spec)
+        brute_force = estimated_work(graph, spec.parameter_names) <= BRUTE_FORCE_WORK_LIMIT
+        if not brute_force:
+            notes.append("structured vs brute force skipped: the nested loss is too large for sympy.diff")
+    if brute_force:
+        exact = structured_vs_brute(spec, seed=seed)
+    params, xs, ys, s0 = random_problem(spec, seed=seed)
+    options = dict(activation=reference_activation(spec), loss=spec.loss,
+                   initial_state_gradient=spec.initial_state_parameter)
+    names = spec.parameter_names
+    J_ref, grads_ref = reference.loss_and_gradients(params, xs, ys, s0, **options)
+    J_sym, grads_sym = compile_spec(spec)(params, xs, ys, s0)
+    grads_fd = central_difference_gradients(params, xs, ys, s0, **options)
+    compiled = reference.relative_error(_flatten(J_sym, grads_sym, names), _flatten(J_ref, grads_ref, names))
+    finite = reference.relative_error(_flatten(0.0, grads_ref, names), _flatten(0.0, grads_fd, names))
+    return CheckReport(spec, exact, compiled, finite, tuple(notes))

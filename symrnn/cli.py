@@ -1,0 +1,168 @@
+"""The ``symrnn`` command line: results to stdout, one-line errors to stderr, exit codes 0/1/2."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from typing import Callable, Sequence
+
+from .errors import SymRNNError
+from .spec import RNNSpec
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (POSIX usage error)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _add_spec_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (defaults: the notes' worked example)")
+    group.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="cell kind (default rnn)")
+    group.add_argument("--z", type=_positive, default=2, help="sequence length (default 2)")
+    group.add_argument("--e", type=_positive, default=2, help="input size (default 2)")
+    group.add_argument("--n", type=_positive, default=2, help="state size (default 2)")
+    group.add_argument("--m", type=_positive, default=1, help="output size (default 1)")
+    group.add_argument("--activation", choices=("tanh", "sigmoid", "relu", "identity"), default="tanh")
+    group.add_argument("--loss", choices=("sse", "ce"), default="sse")
+    group.add_argument("--no-bias", action="store_true", help="drop the biases b and c")
+    group.add_argument("--notation", choices=("notes", "d2l", "goodfellow"), default="notes")
+
+
+def spec_from_arguments(arguments: argparse.Namespace) -> RNNSpec:
+    """The spec named by the command-line options."""
+    if arguments.cell != "rnn":
+        raise SymRNNError(f"cell {arguments.cell!r} is not implemented yet; only --cell rnn is available")
+    return RNNSpec(z=arguments.z, e=arguments.e, n=arguments.n, m=arguments.m, activation=arguments.activation,
+                   loss=arguments.loss, bias=not arguments.no_bias, notation=arguments.notation)
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Write to stdout, or atomically to ``path`` (a temporary file renamed: no partial file on error)."""
+    if path is None or path == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"cannot write {path}: directory {directory} does not exist")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".symrnn-", suffix=".tmp")
+    except OSError as error:
+        raise ValueError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        os.unlink(temporary)
+        raise ValueError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    from .check import check
+
+    report = check(spec_from_arguments(arguments))
+    if arguments.json:
+        print(json.dumps(report.as_json()))
+    else:
+        errors = report.as_json()["max_rel_error"]
+        print(f"check {report.spec}")
+        for name, value in errors.items():
+            print(f"  {name:26s} {'not run (too large)' if value is None else f'{value:.3e}'}")
+        print("all routes agree" if report.ok else "ROUTES DISAGREE")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _derive(arguments: argparse.Namespace) -> int:
+    from .latex.documents import derive
+
+    document = derive(spec_from_arguments(arguments))
+    text = document.markdown() if arguments.format == "markdown" else document.latex()
+    write_output(text, arguments.output)
+    return EXIT_OK if document.ok else EXIT_FAILED
+
+
+def _verify(arguments: argparse.Namespace) -> int:
+    from .formula.verify import verify
+
+    formula = sys.stdin.read() if arguments.formula == "-" else arguments.formula
+    verdict = verify(formula, z_max=arguments.z_max, spec=spec_from_arguments(arguments))
+    print(json.dumps(verdict.as_json()) if arguments.json else verdict.describe())
+    return EXIT_OK if verdict.verdict == "holds" else EXIT_FAILED
+
+
+def _audit(arguments: argparse.Namespace) -> int:
+    from .formula.notes import audit
+
+    entries = audit()
+    if arguments.json:
+        print(json.dumps([entry.as_json() for entry in entries], indent=1))
+    else:
+        for entry in entries:
+            print(entry.describe())
+    return EXIT_OK if all(entry.verdict == "holds" for entry in entries) else EXIT_FAILED
+
+
+def _codegen(arguments: argparse.Namespace) -> int:
+    from .numeric.codegen import generate_module
+
+    write_output(generate_module(spec_from_arguments(arguments), backend=arguments.backend), arguments.output)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="symrnn", description="Machine-checked backpropagation through time for RNNs.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    def command(name: str, handler: Callable, help_text: str, spec: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        if spec:
+            _add_spec_options(sub)
+        return sub
+
+    sub = command("check", _check, "compare structured vs brute-force vs compiled vs reference vs finite differences")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command("derive", _derive, "write the derivation document of a model")
+    sub.add_argument("--format", choices=("latex", "markdown"), default="latex")
+    sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    sub = command("verify", _verify, "verdict on a hand-written formula (exit 0 holds, 1 fails or undecided)")
+    sub.add_argument("formula", help="the formula in LaTeX; '-' reads standard input")
+    sub.add_argument("--z-max", type=_positive, default=4, help="check sequence lengths 1..N (default 4)")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command("audit", _audit, "check every equation of the lecture notes as written", spec=False)
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients")
+    sub.add_argument("--backend", choices=("numpy",), default="numpy")
+    sub.add_argument("-o", "--output", metavar="FILE.py", required=True, help="the module to write")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except (ValueError, TypeError, SymRNNError) as error:
+        print(f"symrnn {arguments.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
