@@ -29,8 +29,9 @@ def shape_of(graph: Graph, quantity: Quantity) -> tuple[int, ...]:
     """Tensor shape of a quantity: () for J and J_t, (n,) for a state, a parameter's own shape (b: (n,))."""
     if quantity.role == "J":
         return ()
-    matrix = graph.symbols(quantity.role, quantity.t)
-    return (matrix.rows,) if matrix.cols == 1 else (matrix.rows, matrix.cols)
+    if quantity.role in PARAMETER_ROLES:
+        return graph.spec.shapes[quantity.role]
+    return (graph.symbols(quantity.role, quantity.t).rows,)
 
 
 def as_tensor(graph: Graph, quantity: Quantity) -> np.ndarray:
