@@ -7,6 +7,7 @@ times out for some (z, n), larger z with the same n is reported as over the limi
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 import time
 
@@ -59,16 +60,39 @@ def main() -> None:
     arguments = parser.parse_args()
     print(f"| n | z | structured (s) | naive sympy.diff (s) | naive / structured |")
     print("|---|---|---|---|---|")
+    structured_times: dict[tuple[int, int], float] = {}
     for n in arguments.sizes:
         naive_over = structured_over = False
         for z in arguments.lengths:
             structured = None if structured_over else timed(_structured, z, n, arguments.limit)
             structured_over = structured is None
+            if structured is not None:
+                structured_times[(z, n)] = structured
             naive = None if naive_over else timed(_naive, z, n, arguments.limit)
             naive_over = naive is None
             show = lambda value: f"> {arguments.limit:.0f}" if value is None else f"{value:.3f}"
             ratio = f"{naive / structured:.0f}×" if naive and structured else ("> " + f"{arguments.limit / structured:.0f}×" if structured else "")
             print(f"| {n} | {z} | {show(structured)} | {show(naive)} | {ratio} |", flush=True)
+    _print_growth(structured_times)
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of log(time) against log(size)."""
+    xs, ys = [math.log(a) for a, _ in points], [math.log(b) for _, b in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def _print_growth(times: dict[tuple[int, int], float]) -> None:
+    # Growth exponents of the structured route over the larger cells (small ones are import noise).
+    z_top = max(z for z, _ in times)
+    n_top = max(n for _, n in times if (z_top, n) in times)
+    along_z = [(z, t) for (z, n), t in times.items() if n == n_top and z >= 8]
+    along_n = [(n, t) for (z, n), t in times.items() if z == z_top and n >= 4]
+    if len(along_z) >= 2:
+        print(f"structured time ~ z^{_slope(along_z):.2f} at n = {n_top} (z >= 8)")
+    if len(along_n) >= 2:
+        print(f"structured time ~ n^{_slope(along_n):.2f} at z = {z_top} (n >= 4)")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class Graph:
     steps: tuple[Step, ...]
     J: sympy.Expr
     _index: dict = field(default_factory=dict, repr=False)
+    _nested: dict = field(default_factory=dict, repr=False)
 
     def symbols(self, role: str, t: int | None = None) -> sympy.Matrix:
         """The symbol column of ``role`` at time ``t``: roles u, s, yhat, J (t = 1..z; s also at t = 0),
@@ -107,14 +108,11 @@ class Graph:
 
     def nested_definitions(self) -> dict[sympy.Symbol, sympy.Expr]:
         """Each intermediate symbol mapped to its definition in leaf symbols only (built bottom-up)."""
-        cached = self._index.get("__nested__")
-        if cached is None:
-            cached = {}
+        if not self._nested:
             for sym, expr in self.definitions.items():
                 # Definitions refer only to earlier symbols, so one small xreplace per entry suffices.
-                cached[sym] = expr.xreplace(cached)
-            self._index["__nested__"] = cached
-        return cached
+                self._nested[sym] = expr.xreplace(self._nested)
+        return self._nested
 
 
 def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:

@@ -113,7 +113,7 @@ def backward(graph: Graph) -> Gradients:
         The :class:`Gradients` of J for every parameter of the spec (and s0 when asked for).
     """
     spec = graph.spec
-    W, U, V = graph.parameters["W"], graph.parameters["U"], graph.parameters["V"]
+    U, V = graph.parameters["U"], graph.parameters["V"]
     g = {t: sympy.Matrix(graph.loss.gradient(list(graph.symbols("yhat", t)), list(graph.symbols("y", t))))
          for t in range(1, spec.z + 1)}
     deltas = {t: sympy.Matrix([sympy.Symbol(symbol_name("delta", t, i), real=True) for i in range(spec.n)])
@@ -141,7 +141,6 @@ def backward(graph: Graph) -> Gradients:
         matrices["c"] = total(g[t] for t in steps)
     if spec.initial_state_parameter:
         matrices["s0"] = U.T * r[1]
-    _ = W  # W enters through r_t x_tᵀ only; named for the reader of the recurrence above
     return Gradients(graph, tuple(deltas[t] for t in steps), definitions, matrices)
 
 
