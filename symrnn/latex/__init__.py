@@ -1,0 +1,1 @@
+"""LaTeX and Markdown derivation documents: the printer, the checked equations, the sections."""

@@ -1,0 +1,31 @@
+"""Time of derive + LaTeX for z = 8, n = 4 (target < 5 s), and LaTeX size against z."""
+from __future__ import annotations
+
+import time
+
+from symrnn import RNNSpec
+from symrnn.latex.documents import derive
+
+
+def timed(spec: RNNSpec) -> tuple[float, int, bool]:
+    start = time.perf_counter()
+    document = derive(spec)
+    text = document.latex()
+    return time.perf_counter() - start, len(text), document.ok
+
+
+def main() -> None:
+    seconds, size, ok = timed(RNNSpec(z=8, e=2, n=4, m=1))
+    print(f"derive + latex, z = 8, n = 4: {seconds:.2f} s (target < 5 s), {size:,} characters, checks ok: {ok}")
+    print(f"{'z':>4} {'n':>3} {'seconds':>8} {'LaTeX chars':>12} {'ratio':>6}")
+    for n in (1, 2):
+        previous = None
+        for z in (4, 8, 16, 32):
+            seconds, size, ok = timed(RNNSpec(z=z, e=2, n=n, m=1))
+            ratio = "" if previous is None else f"{size / previous:.2f}"
+            print(f"{z:>4} {n:>3} {seconds:>8.2f} {size:>12,} {ratio:>6}{'' if ok else '  CHECK FAILED'}")
+            previous = size
+
+
+if __name__ == "__main__":
+    main()

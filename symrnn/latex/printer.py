@@ -1,0 +1,112 @@
+"""LaTeX printing in a notation profile: a LatexPrinter subclass and the names of general forms."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from ..notation import NOTATIONS, TIME_ROLES, Notation, parse_symbol_name
+
+
+def notation_profile(name: str) -> Notation:
+    """The notation profile called ``name`` ("notes", "d2l", "goodfellow"); ValueError otherwise."""
+    if not isinstance(name, str) or name not in NOTATIONS:
+        raise ValueError(f"unknown notation {name!r}; choose one of {', '.join(NOTATIONS)}")
+    return NOTATIONS[name]
+
+
+def _braced(text: str) -> str:
+    return text if len(text) == 1 else "{" + text + "}"
+
+
+class RNNLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with symrnn's symbols written in a notation profile.
+
+    ``s_2_0`` (element 0 of s_2) prints as ``s_{2,1}`` (element indices 1-based), ``W_0_1`` as
+    ``W_{1,2}`` (``(W_{xh})_{1,2}`` in d2l), ``delta_1_0`` as ``\\delta_{1,1}``, ``J_3`` as ``J_{3}``.
+    Dimensions listed in ``scalar_roles`` have size 1 and lose their element index (the single
+    neuron's ``h_t``, ``W_{hh}``). Transposes print as ``^{\\top}``.
+    """
+
+    printmethod = "_symrnn_latex"
+
+    def __init__(self, notation: str = "notes", *, scalar_roles: Mapping[str, tuple[bool, ...]] | None = None,
+                 **settings: Any) -> None:
+        settings.setdefault("mat_delim", "(")
+        super().__init__(settings)
+        self.notation = notation_profile(notation)
+        self.scalar_roles = dict(scalar_roles or {})
+
+    def element_name(self, role: str, indices: tuple[int, ...]) -> str:
+        """LaTeX of one scalar of a role: time index first for time roles, element indices 1-based."""
+        head = self.notation[role]
+        if role in TIME_ROLES:
+            time, elements = (indices[0],), indices[1:]
+        else:
+            time, elements = (), indices
+        drop = self.scalar_roles.get(role, ())
+        shown = [str(i + 1) for position, i in enumerate(elements) if not (position < len(drop) and drop[position])]
+        subscript = ",".join([*map(str, time), *shown])
+        if not subscript:
+            return head
+        if "_" in head:  # already subscripted (W_{xh}, b_h): keep it whole
+            return rf"({head})_{_braced(subscript)}"
+        return f"{head}_{_braced(subscript)}"
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        parsed = parse_symbol_name(expr.name)
+        if parsed is None:
+            return super()._print_Symbol(expr, style=style)
+        return self.element_name(*parsed)
+
+    def _print_Transpose(self, expr: Any) -> str:
+        return f"{self.parenthesize_super(self._print(expr.arg))}^{{\\top}}"
+
+
+def scalar_roles_of(spec: Any) -> dict[str, tuple[bool, ...]]:
+    """Which element indices of each role have size 1 (and are not printed) for a spec's sizes."""
+    e, n, m = spec.e, spec.n, spec.m
+    return {"s": (n == 1,), "u": (n == 1,), "delta": (n == 1,), "x": (e == 1,), "y": (m == 1,),
+            "yhat": (m == 1,), "W": (n == 1, e == 1), "U": (n == 1, n == 1), "V": (m == 1, n == 1),
+            "b": (n == 1,), "c": (m == 1,)}
+
+
+def to_latex(expr: Any, *, notation: str = "notes", scalar_roles: Mapping[str, tuple[bool, ...]] | None = None) -> str:
+    """LaTeX of a SymPy expression or matrix in a notation profile."""
+    return RNNLatexPrinter(notation, scalar_roles=scalar_roles).doprint(expr)
+
+
+@dataclass(frozen=True)
+class Names:
+    """LaTeX of the quantities of general (symbolic-index) forms in one notation profile.
+
+    ``names.q("s", "t-1")`` is ``s_{t-1}``; ``names.partial("J_t", "W")`` is a partial-derivative fraction.
+    """
+
+    notation: Notation
+
+    def q(self, role: str, index: str | int | None = None) -> str:
+        """A quantity with an optional time index, e.g. ``\\hat{y}_{t}``."""
+        head = self.notation[role]
+        if index is None:
+            return head
+        index = str(index)
+        if "_" in head:  # h_0-like heads are not used with a time index; W_{xh} never takes one
+            return rf"({head})_{_braced(index)}"
+        return f"{head}_{_braced(index)}"
+
+    def __getitem__(self, role: str) -> str:
+        return self.notation[role]
+
+    @staticmethod
+    def partial(of: str, wrt: str, *, immediate: bool = False) -> str:
+        """``∂ of / ∂ wrt``; ``immediate`` marks the notes' ∂⁺ (previous state held fixed)."""
+        mark = r"\partial^{+}" if immediate else r"\partial"
+        return rf"\frac{{{mark} {of}}}{{\partial {wrt}}}"
+
+    @staticmethod
+    def total(of: str, wrt: str) -> str:
+        """The total derivative ``d of / d wrt``."""
+        return rf"\frac{{d {of}}}{{d {wrt}}}"

@@ -1,0 +1,59 @@
+"""Regenerate the committed documents in derivations/: ``python -m symrnn.latex.regenerate [DIRECTORY]``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..spec import RNNSpec
+from .documents import derive
+
+# file stem -> (spec, title). The notes' worked example first.
+DOCUMENTS: dict[str, tuple[RNNSpec, str]] = {
+    "notes_example": (RNNSpec(z=2, e=2, n=2, m=1, activation="tanh", loss="sse"),
+                      "The notes' worked example: tanh, squared error, $z = 2$"),
+    "general_z3": (RNNSpec(z=3, e=2, n=2, m=2, activation="tanh", loss="sse"),
+                   "A general case: tanh, squared error, $z = 3$, $m = 2$"),
+    "relu": (RNNSpec(z=2, e=2, n=2, m=1, activation="relu", loss="sse"), "ReLU, squared error, $z = 2$"),
+    "sigmoid_ce": (RNNSpec(z=2, e=2, n=2, m=2, activation="sigmoid", loss="ce"),
+                   "Sigmoid with softmax cross-entropy, $z = 2$, $m = 2$"),
+    "single_neuron": (RNNSpec(z=2, e=2, n=1, m=1, activation="tanh", loss="sse", bias=False, notation="d2l"),
+                      "The single neuron of Eqs. 22-27: $n = m = 1$, $x_t \\in \\mathbb{R}^{2}$, d2l notation"),
+    "d2l_notation": (RNNSpec(z=2, e=2, n=2, m=1, activation="tanh", loss="sse", notation="d2l"),
+                     "The worked example in d2l notation ($W_{xh}, W_{hh}, W_{hy}, h$)"),
+}
+DIRECTORY = Path(__file__).resolve().parents[2] / "derivations"
+
+
+def render(stem: str) -> dict[str, str]:
+    """The .tex and .md texts of one committed document."""
+    spec, title = DOCUMENTS[stem]
+    document = derive(spec, title=title)
+    if not document.ok:
+        failed = [equation.label for equation in document.equations if not equation.check.ok]
+        raise RuntimeError(f"{stem}: checks failed for {', '.join(failed)}")
+    return {f"{stem}.tex": document.latex(), f"{stem}.md": document.markdown()}
+
+
+def regenerate(directory: Path = DIRECTORY) -> list[Path]:
+    """Write every document of DOCUMENTS into ``directory``; returns the written paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem in DOCUMENTS:
+        for name, text in render(stem).items():
+            path = directory / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: regenerate into the given directory (default: the repository's derivations/)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    for path in regenerate(Path(arguments[0]) if arguments else DIRECTORY):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Section: the model (A), (B), the losses and the total gradient (1), (2)."""
+from __future__ import annotations
+
+import sympy
+
+from ..blocks import Equation, Line, Paragraph, Section
+from ..checks import Check, combine, compare, flat, identity
+from ..context import Context
+
+
+def _preactivation(context: Context, t: int) -> sympy.Matrix:
+    graph, P = context.graph, context.graph.parameters
+    u = P["W"] * graph.symbols("x", t) + P["U"] * graph.symbols("s", t - 1)
+    return u + P["b"] if "b" in P else u
+
+
+def model_section(context: Context) -> Section:
+    """The update equations (A), (B), the per-step and total loss, and Eqs. (1), (2)."""
+    graph, N, spec = context.graph, context.names, context.spec
+    f = graph.activation
+    bias_u = f" + {N['b']}" if spec.bias else ""
+    bias_y = f" + {N['c']}" if spec.bias else ""
+    s_t, s_prev, x_t, yhat_t = N.q("s", "t"), N.q("s", "t-1"), N.q("x", "t"), N.q("yhat", "t")
+    steps = context.steps()
+
+    u_pairs = [(graph.step("u", t).expression[i], _preactivation(context, t)[i]) for t in steps for i in range(spec.n)]
+    s_pairs = [(graph.step("s", t).expression[i], f.function(graph.symbols("u", t)[i])) for t in steps for i in range(spec.n)]
+    A = Equation(
+        "(A)", s_t, rf"f({N['W']} {x_t} + {N['U']} {s_prev}{bias_u}) = f({N.q('u', 't')})",
+        identity(u_pairs + s_pairs, what="each unrolled u_t, s_t against f(W x_t + U s_(t-1) + b)"),
+        instance=tuple(Line(context.tex(sym), (context.tex(expr),)) for t in steps[:1]
+                       for sym, expr in zip(graph.symbols("u", t), graph.step("u", t).expression)),
+        caption=rf"Element by element for $t = 1$ (the initial state ${N['s0']}$ is given):",
+        note=rf"The notes write $\circ$ for the matrix-vector product and first omit the bias; here "
+             rf"${N['W']}$ is ${spec.n} \times {spec.e}$, ${N['U']}$ is ${spec.n} \times {spec.n}$."
+    )
+    V, c = graph.parameters["V"], graph.parameters.get("c")
+    y_pairs = [(graph.step("yhat", t).expression[i], (V * graph.symbols("s", t) + (c if c is not None else sympy.zeros(spec.m, 1)))[i])
+               for t in steps for i in range(spec.m)]
+    B = Equation("(B)", yhat_t, rf"{N['V']} {s_t}{bias_y}",
+                 identity(y_pairs, what="each unrolled yhat_t against V s_t + c"),
+                 instance=tuple(Line(context.tex(sym), (context.tex(expr),)) for sym, expr in
+                                zip(graph.symbols("yhat", 1), graph.step("yhat", 1).expression)),
+                 caption=r"For $t = 1$:")
+    loss_pairs = []
+    for t in steps:
+        yhat, y = list(graph.symbols("yhat", t)), list(graph.symbols("y", t))
+        if spec.loss == "sse":
+            written = sympy.Rational(1, 2) * sum((a - b) ** 2 for a, b in zip(yhat, y))
+        else:
+            written = -sum(b * sympy.log(sympy.exp(a) / sum(sympy.exp(c_) for c_ in yhat)) for a, b in zip(yhat, y))
+        loss_pairs.append((graph.step("J", t).expression[0], sympy.expand_log(written, force=True)))
+    J_t = N.q("J", "t")
+    written_loss = (rf"\tfrac{{1}}{{2}} \lVert {yhat_t} - {N.q('y', 't')} \rVert^{{2}}" if spec.loss == "sse" else
+                    rf"-\sum_{{i=1}}^{{{spec.m}}} {N.q('y', 't,i')} \log \operatorname{{softmax}}({yhat_t})_{{i}}")
+    loss = Equation("(L)", J_t, written_loss,
+                    identity(loss_pairs, what="each J_t of the graph against the loss as written"),
+                    instance=(Line(context.tex(graph.symbols("J", 1)[0]), (context.tex(graph.step("J", 1).expression[0]),)),),
+                    caption=r"For $t = 1$:")
+    total = Equation("(J)", N["J"], rf"\sum_{{t=1}}^{{z}} {J_t}",
+                     identity([(graph.J, sum(graph.symbols("J", t)[0] for t in range(1, context.z + 1)))],
+                              what="J against the sum of the J_t"),
+                     instance=(Line(N["J"], (" + ".join(context.tex(graph.symbols("J", t)[0]) for t in steps)
+                                             if context.expand or context.z <= 2 else
+                                             rf"{context.tex(graph.symbols('J', 1)[0])} + \dots + {context.tex(graph.symbols('J', context.z)[0])}",)),),
+                     caption=rf"For $z = {context.z}$:",
+                     note=r"The notes write $\sum_{t=0}^{z}$; there is no output at $t = 0$, so the sum starts at $t = 1$.")
+    dJ = lambda P: N.partial(N["J"], N[P])  # noqa: E731 - a local shorthand
+    dJt = lambda P: N.partial(J_t, N[P])  # noqa: E731
+    checks_1, checks_2 = [], []
+    for P in spec.parameter_names:
+        method, reference = context.point.total_gradient(P)
+        summed = sum((context.point.chain(P, t) for t in range(1, context.z + 1)), start=context.point.zeros(P))
+        check = compare(flat(summed), flat(reference), method=method,
+                        what=f"sum over t of the chain-rule dJ_t/d{P} and dJ/d{P} by {method}")
+        (checks_2 if P == "W" else checks_1).append(check)
+    eq1 = Equation("(1)", N.partial(N["J"], "P"), rf"\sum_{{t=1}}^{{z}} {N.partial(J_t, 'P')}",
+                   combine(checks_1 + checks_2),
+                   note=rf"For every parameter $P \in \{{{', '.join(N[P] for P in spec.parameter_names)}\}}$.")
+    eq2 = Equation("(2)", dJ("W"), rf"\sum_{{t=1}}^{{z}} {dJt('W')}", combine(checks_2))
+    intro = Paragraph(
+        rf"A sequence of $z = {context.z}$ inputs ${N.q('x', 't')} \in \mathbb{{R}}^{{{spec.e}}}$ and targets "
+        rf"${N.q('y', 't')} \in \mathbb{{R}}^{{{spec.m}}}$, states ${s_t} \in \mathbb{{R}}^{{{spec.n}}}$, $t = 1, \dots, z$. "
+        r"Element indices are written after the time index and start at 1.")
+    return Section("The model and the total loss", (intro, A, B, loss, total, eq1, eq2))
