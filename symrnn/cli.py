@@ -123,6 +123,35 @@ def _codegen(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gradflow(arguments: argparse.Namespace) -> int:
+    import itertools
+
+    from .gradflow import DEFAULT_CONFIGURATIONS, gradient_flow, plot
+
+    if arguments.activation or arguments.init:
+        pairs = list(itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"]))
+    else:
+        pairs = list(DEFAULT_CONFIGURATIONS)
+    flows = [gradient_flow(activation=a, initialisation=i, n=arguments.n, z=arguments.z, samples=arguments.samples,
+                           seed=arguments.seed) for a, i in pairs]
+    if arguments.output:
+        if not arguments.output.lower().endswith((".png", ".pdf")):
+            raise ValueError(f"-o must name a .png or .pdf file, got {arguments.output}")
+        directory = os.path.dirname(os.path.abspath(arguments.output))
+        if not os.path.isdir(directory):
+            raise ValueError(f"cannot write {arguments.output}: directory {directory} does not exist")
+        plot(flows, arguments.output)
+    if arguments.json:
+        print(json.dumps([flow.as_json() for flow in flows]))
+        return EXIT_OK
+    columns = sorted({1, min(10, arguments.z), min(20, arguments.z), arguments.z})
+    print(f"median ‖∂s_t/∂s_0‖₂ over {arguments.samples} draws, n = {arguments.n}")
+    print(f"{'configuration':28s}" + "".join(f"{'t = ' + str(t):>12s}" for t in columns))
+    for flow in flows:
+        print(f"{flow.label:28s}" + "".join(f"{flow.median[t - 1]:12.3e}" for t in columns))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="symrnn", description="Machine-checked backpropagation through time for RNNs.")
@@ -149,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients")
     sub.add_argument("--backend", choices=("numpy",), default="numpy")
     sub.add_argument("-o", "--output", metavar="FILE.py", required=True, help="the module to write")
+    sub = command("gradflow", _gradflow, "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)", spec=False)
+    sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"))
+    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "identity", "orthogonal"),
+                     help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal")
+    sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
+    sub.add_argument("--z", type=_positive, default=40, help="sequence length (default 40)")
+    sub.add_argument("--samples", type=_positive, default=16, help="random draws (default 16)")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("-o", "--output", metavar="FILE.png", help="also write a plot (.png or .pdf)")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
