@@ -1,7 +1,6 @@
 """Three independent checks of one spec: structured vs brute force, compiled vs reference, reference vs FD."""
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +8,7 @@ import numpy as np
 import sympy
 
 from .derive.brute import BRUTE_FORCE_WORK_LIMIT, brute_force_gradients, estimated_work
+from .derive.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
 from .derive.structured import backward
 from .numeric import reference
 from .numeric.compile import compile_spec
@@ -16,10 +16,6 @@ from .numeric.finite_diff import central_difference_gradients
 from .spec import RNNSpec
 from .unroll import Graph, unroll
 
-# Digits carried when both exact routes are evaluated at a rational point; agreement demanded to
-# EXACT_TOLERANCE, far below any float64 effect, so only a true identity passes.
-EXACT_DIGITS = 60
-EXACT_TOLERANCE = 1e-45
 COMPILED_VS_REFERENCE_TOLERANCE = 1e-10
 FINITE_DIFFERENCE_TOLERANCE = 1e-6
 
@@ -50,18 +46,6 @@ class CheckReport:
         }}
 
 
-def rational_point(graph: Graph, seed: int) -> dict[sympy.Symbol, sympy.Rational]:
-    """Random exact values in [-1, 1] (denominators up to 7) for every leaf symbol."""
-    rng = random.Random(seed)
-    return {sym: sympy.Rational(rng.randint(-7, 7), rng.randint(1, 7)) for sym in graph.inputs}
-
-
-def _exact_relative_error(a: list[sympy.Expr], b: list[sympy.Expr]) -> float:
-    difference = max((abs(x - y) for x, y in zip(a, b)), default=sympy.Integer(0))
-    scale = max([abs(x) for x in a] + [abs(y) for y in b] + [sympy.Float(reference.RELATIVE_ERROR_FLOOR)])
-    return float(difference / scale)
-
-
 def structured_vs_brute(spec: RNNSpec, *, seed: int = 0) -> float:
     """Worst relative difference of the structured and brute-force gradients at a rational point.
 
@@ -80,7 +64,7 @@ def structured_vs_brute(spec: RNNSpec, *, seed: int = 0) -> float:
     for name in spec.parameter_names:
         left += [sympy.N(entry, EXACT_DIGITS) for entry in gradients[name].xreplace(values)]
         right += [sympy.N(entry, EXACT_DIGITS) for entry in brute[name].xreplace(point)]
-    return _exact_relative_error(left, right)
+    return exact_relative_error(left, right)
 
 
 def random_problem(spec: RNNSpec, *, seed: int = 0, batch: int = 3) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:

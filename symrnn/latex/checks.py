@@ -8,7 +8,7 @@ from typing import Iterable
 import numpy as np
 import sympy
 
-from ..check import EXACT_DIGITS, EXACT_TOLERANCE, _exact_relative_error, rational_point
+from ..derive.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
 from ..derive.brute import nested_loss_size
 from ..derive.service import Quantity, derivative, shape_of
 from ..derive.structured import backward, step_jacobian
@@ -55,7 +55,7 @@ def compare(left: list, right: list, *, method: str, what: str) -> Check:
     """Exact comparison of two lists of EXACT_DIGITS-digit values at the document's rational point."""
     if len(left) != len(right):
         return Check(method, False, f"{what}: {len(left)} values against {len(right)}")
-    error = _exact_relative_error(left, right)
+    error = exact_relative_error(left, right)
     ok = error <= EXACT_TOLERANCE
     verdict = "agree" if ok else "DISAGREE"
     return Check(method, ok, f"{what} {verdict} at a rational point to {EXACT_DIGITS} digits "

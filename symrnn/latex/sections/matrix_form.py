@@ -7,7 +7,7 @@ import sympy
 from ...derive.service import Quantity
 from ...derive.structured import backward
 from ..blocks import Equation, Line, Paragraph, Section
-from ...check import EXACT_DIGITS
+from ...derive.exact import EXACT_DIGITS
 from ..checks import combine, compare, flat, identity
 from ..context import Context
 
