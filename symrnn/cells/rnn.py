@@ -6,6 +6,7 @@ from typing import Mapping
 import sympy
 
 from ..activations import Activation
+from ..algebra import matvec
 
 
 def rnn_preactivation(s_prev: sympy.Matrix, x_t: sympy.Matrix, params: Mapping[str, sympy.Matrix]) -> sympy.Matrix:
@@ -19,7 +20,7 @@ def rnn_preactivation(s_prev: sympy.Matrix, x_t: sympy.Matrix, params: Mapping[s
     Returns:
         The pre-activation, shape (n, 1).
     """
-    u_t = params["W"] * x_t + params["U"] * s_prev
+    u_t = matvec(params["W"], x_t) + matvec(params["U"], s_prev)
     return u_t + params["b"] if "b" in params else u_t
 
 
@@ -30,7 +31,7 @@ def rnn_state(u_t: sympy.Matrix, activation: Activation) -> sympy.Matrix:
 
 def rnn_output(s_t: sympy.Matrix, params: Mapping[str, sympy.Matrix]) -> sympy.Matrix:
     """``ŷ_t = V s_t + c``; shape (m, 1)."""
-    yhat_t = params["V"] * s_t
+    yhat_t = matvec(params["V"], s_t)
     return yhat_t + params["c"] if "c" in params else yhat_t
 
 

@@ -8,6 +8,7 @@ from typing import Iterator
 import numpy as np
 import sympy
 
+from ..algebra import matvec_transposed, sum_of_outers
 from ..notation import symbol_name
 from ..unroll import Graph
 from .service import Quantity, activation_derivative, derivative, shape_of
@@ -121,26 +122,26 @@ def backward(graph: Graph) -> Gradients:
     r = {t: activation_derivative(graph, t).multiply_elementwise(deltas[t]) for t in deltas}  # ∂J/∂u_t
     definitions: dict[sympy.Symbol, sympy.Expr] = {}
     for t in range(spec.z, 0, -1):
-        delta_t = V.T * g[t] + (U.T * r[t + 1] if t < spec.z else sympy.zeros(spec.n, 1))
+        delta_t = matvec_transposed(V, g[t])
+        if t < spec.z:
+            delta_t += matvec_transposed(U, r[t + 1])
         definitions.update(zip(deltas[t], delta_t))
     steps = range(1, spec.z + 1)
 
-    def total(matrices) -> sympy.Matrix:
-        # Sum entry-wise in one Add per entry (pairwise + would re-flatten z times).
-        matrices = list(matrices)
-        rows, cols = matrices[0].shape
-        return sympy.Matrix(rows, cols, [sympy.Add(*[M[i] for M in matrices]) for i in range(rows * cols)])
+    def column_total(columns) -> sympy.Matrix:
+        columns = list(columns)
+        return sympy.Matrix([sympy.Add(*[c[i] for c in columns]) for i in range(columns[0].rows)])
 
     matrices = {
-        "W": total(r[t] * graph.symbols("x", t).T for t in steps),
-        "U": total(r[t] * graph.symbols("s", t - 1).T for t in steps),
-        "V": total(g[t] * graph.symbols("s", t).T for t in steps),
+        "W": sum_of_outers([(r[t], graph.symbols("x", t)) for t in steps]),
+        "U": sum_of_outers([(r[t], graph.symbols("s", t - 1)) for t in steps]),
+        "V": sum_of_outers([(g[t], graph.symbols("s", t)) for t in steps]),
     }
     if spec.bias:
-        matrices["b"] = total(r[t] for t in steps)
-        matrices["c"] = total(g[t] for t in steps)
+        matrices["b"] = column_total(r[t] for t in steps)
+        matrices["c"] = column_total(g[t] for t in steps)
     if spec.initial_state_parameter:
-        matrices["s0"] = U.T * r[1]
+        matrices["s0"] = matvec_transposed(U, r[1])
     return Gradients(graph, tuple(deltas[t] for t in steps), definitions, matrices)
 
 
