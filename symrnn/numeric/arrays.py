@@ -1,6 +1,7 @@
 """Validation of user arrays for compiled functions: shapes, dtypes, finiteness, the batch rule."""
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
@@ -67,3 +68,53 @@ def validate_call(
     if not batched:
         xs_array, ys_array = xs_array[None], ys_array[None]
     return arrays, xs_array, ys_array, np.asarray(s0_array, dtype=np.float64), batched
+
+
+def flat_arguments(spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None,
+                   layout: tuple | None = None) -> tuple[np.ndarray, bool]:
+    """The call as one float64 row per sequence in the fixed argument order (parameters, s0, xs, ys).
+
+    Float64 arrays of the right shapes take a short path with one finiteness check; anything else goes
+    through :func:`validate_call`, so every error message is the same as for the NumPy backend.
+
+    Args:
+        layout: :func:`argument_layout` of ``spec``, precomputed by the caller (optional).
+
+    Returns:
+        ``(rows (B, N), batched)``.
+    """
+    names, shapes, zeros = layout if layout is not None else argument_layout(spec)
+    ndarray, float64 = np.ndarray, np.float64
+    try:
+        fast = (type(xs) is ndarray and type(ys) is ndarray and xs.dtype == float64 and ys.dtype == float64
+                and xs.shape == shapes[-2] and ys.shape == shapes[-1] and len(params) == len(names)
+                and (s0 is None or (type(s0) is ndarray and s0.dtype == float64 and s0.shape == zeros.shape)))
+        if fast:
+            parts = [params[name] for name in names]
+            fast = all(type(part) is ndarray and part.dtype == float64 and part.shape == shape
+                       for part, shape in zip(parts, shapes))
+    except (TypeError, KeyError):
+        fast = False
+    if fast:
+        parts += [zeros if s0 is None else s0, xs, ys]
+        row = np.concatenate([part.ravel() for part in parts])
+        # One sum finds NaN or inf; only an overflowing sum of finite values needs the full check.
+        if math.isfinite(row.sum()) or np.isfinite(row).all():
+            return row[None], False
+    arrays, xs_b, ys_b, s0_b, batched = validate_call(spec, params, xs, ys, s0)
+    B = xs_b.shape[0]
+    parameters = np.concatenate([arrays[name].ravel() for name in names])
+    rows = np.empty((B, parameters.size + spec.n + xs_b[0].size + ys_b[0].size))
+    p, q = parameters.size, parameters.size + spec.n
+    rows[:, :p] = parameters
+    rows[:, p:q] = s0_b
+    rows[:, q:q + xs_b[0].size] = xs_b.reshape(B, -1)
+    rows[:, q + xs_b[0].size:] = ys_b.reshape(B, -1)
+    return rows, batched
+
+
+def argument_layout(spec: RNNSpec) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...], np.ndarray]:
+    """``(parameter names, their shapes then the xs and ys shapes, zero s0)`` for :func:`flat_arguments`."""
+    names = tuple(name for name in spec.parameter_names if name != "s0")
+    shapes = tuple(spec.shapes[name] for name in (*names, "xs", "ys"))
+    return names, shapes, np.zeros(spec.n)

@@ -30,6 +30,15 @@ def program(gradients: Gradients) -> tuple[list[tuple[sympy.Symbol, sympy.Expr]]
     return list(gradients.definitions.items()) + replacements, reduced
 
 
+BACKENDS = ("numpy", "llvm", "matrix", "scan", "auto")
+
+
+def overflow_error(detail: str) -> ValueError:
+    """The one error every backend raises when float64 evaluation overflows."""
+    return ValueError(f"floating-point overflow while evaluating the compiled RNN ({detail}); "
+                      "scale the inputs or parameters down")
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledRNN:
     """``J, grads = fn(params, xs, ys, s0=None)`` for one spec (DESIGN.md shapes and batch rule).
@@ -43,6 +52,7 @@ class CompiledRNN:
     spec: RNNSpec
     function: Callable
     source: str
+    backend: str = "numpy"
 
     def __call__(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict[str, np.ndarray]]:
         arrays, xs_b, ys_b, s0_b, batched = validate_call(self.spec, params, xs, ys, s0)
@@ -54,8 +64,7 @@ class CompiledRNN:
             try:
                 outputs = self.function(arguments)
             except FloatingPointError as error:
-                raise ValueError(f"floating-point overflow while evaluating the compiled RNN ({error}); "
-                                 "scale the inputs or parameters down") from None
+                raise overflow_error(str(error)) from None
         outputs = [np.broadcast_to(np.asarray(value, dtype=np.float64), (B,)) for value in outputs]
         J, position, grads = outputs[0], 1, {}
         for name in self.spec.parameter_names:
@@ -68,17 +77,33 @@ class CompiledRNN:
         return J.copy(), grads
 
 
-def compile_spec(spec: RNNSpec) -> CompiledRNN:
-    """Compile the loss and every gradient of ``spec`` into one batched NumPy function.
+def compile_spec(spec: RNNSpec, *, backend: str = "numpy") -> CompiledRNN:
+    """Compile the loss and every gradient of ``spec`` into one batched function.
 
     Args:
         spec: the model.
+        backend: ``"numpy"`` (lambdified unrolled program, always available), ``"llvm"`` (the same
+            program as machine code through SymEngine: ``pip install symrnn[fast]``), ``"matrix"``
+            (matmuls over the batch from the structured derivation), ``"scan"`` (one step compiled from
+            the symbols, the recurrence run numerically: any z), or ``"auto"`` (LLVM for small programs
+            and batches when installed, matrix otherwise).
 
     Returns:
         A :class:`CompiledRNN`; call it as ``J, grads = fn(params, xs, ys, s0=None)``.
+
+    Raises:
+        SymRNNError: the chosen backend's optional dependency is missing.
     """
     if not isinstance(spec, RNNSpec):
         raise TypeError(f"compile expects an RNNSpec, got {type(spec).__name__}")
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend != "numpy":
+        from . import backends, scan
+
+        builders = {"llvm": backends.compile_llvm, "matrix": backends.compile_matrix_backend,
+                    "auto": backends.compile_auto, "scan": scan.compile_scan}
+        return builders[backend](spec)
     graph = unroll(spec, numeric=True)
     gradients = backward(graph)
     replacements, outputs = program(gradients)

@@ -1,0 +1,70 @@
+"""The default NumPy backend of symrnn.compile: contract shapes, batch rule, keyword-only backend option."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+import symrnn
+from symrnn import RNNSpec
+from symrnn.numeric.compile import BACKENDS, CompiledRNN
+from symrnn.numeric.reference import loss_and_gradients, relative_error
+
+REFERENCE_TOLERANCE = 1e-10  # DESIGN.md: compiled vs the hand-written reference
+EXACT_TOLERANCE = 1e-12  # a batch against single calls: the same arithmetic
+
+
+@lru_cache(maxsize=None)
+def numpy_backend(spec: RNNSpec) -> CompiledRNN:
+    return symrnn.compile(spec)
+
+
+def make_call(seed: int, spec: RNNSpec, batch: int | None):
+    rng = np.random.default_rng(seed)
+    lead = () if batch is None else (batch,)
+    params = {"W": rng.normal(0, 0.8, (spec.n, spec.e)), "U": rng.normal(0, 0.5, (spec.n, spec.n)),
+              "V": rng.normal(0, 0.8, (spec.m, spec.n))}
+    if spec.bias:
+        params |= {"b": rng.normal(0, 0.5, spec.n), "c": rng.normal(0, 0.5, spec.m)}
+    return params, rng.normal(size=(*lead, spec.z, spec.e)), rng.normal(size=(*lead, spec.z, spec.m))
+
+
+def test_default_backend_is_numpy_and_matches_reference() -> None:
+    spec = RNNSpec(z=3, e=2, n=2, m=1)
+    fn = numpy_backend(spec)
+    assert fn.backend == "numpy" and "def " in fn.source
+    params, xs, ys = make_call(0, spec, None)
+    J, grads = fn(params, xs, ys)
+    J_ref, grads_ref = loss_and_gradients(params, xs, ys)
+    assert isinstance(J, float) and relative_error(J, J_ref) < REFERENCE_TOLERANCE
+    for name in ("W", "U", "V", "b", "c"):
+        assert grads[name].shape == spec.shapes[name]
+        assert relative_error(grads[name], grads_ref[name]) < REFERENCE_TOLERANCE
+
+
+def test_batch_rule() -> None:
+    spec = RNNSpec(z=3, e=2, n=2, m=1)
+    params, xs, ys = make_call(1, spec, 3)
+    J, grads = numpy_backend(spec)(params, xs, ys, np.full(2, 0.3))
+    assert J.shape == (3,) and grads["U"].shape == (3, 2, 2)
+    for index in range(3):
+        J_one, grads_one = numpy_backend(spec)(params, xs[index], ys[index], np.full(2, 0.3))
+        assert relative_error(J[index], J_one) < EXACT_TOLERANCE
+        assert relative_error(grads["W"][index], grads_one["W"]) < EXACT_TOLERANCE
+
+
+def test_backend_is_keyword_only_and_listed() -> None:
+    assert BACKENDS == ("numpy", "llvm", "matrix", "scan", "auto")
+    with pytest.raises(TypeError):
+        symrnn.compile(RNNSpec(), "matrix")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="RNNSpec"):
+        symrnn.compile("rnn")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "matrix"])
+def test_no_bias_has_no_b_c(backend: str) -> None:
+    spec = RNNSpec(z=2, e=1, n=2, m=1, bias=False)
+    params, xs, ys = make_call(2, spec, None)
+    _, grads = symrnn.compile(spec, backend=backend)(params, xs, ys)
+    assert set(grads) == {"W", "U", "V"}
