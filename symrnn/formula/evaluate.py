@@ -7,9 +7,9 @@ from typing import Mapping
 import numpy as np
 import sympy
 
-from ..derive.service import Quantity as GraphQuantity, derivative
+from ..derive.service import Quantity as GraphQuantity
+from .model import Model
 from ..spec import RNNSpec
-from ..unroll import Graph, unroll
 from . import tree as T
 
 LENGTH_NAMES = T.LENGTH_VARIABLES
@@ -61,46 +61,14 @@ def _scalar(x: float) -> Value:
     return Value(np.array(float(x)), 0)
 
 
-class Model:
-    """One model at one random point: numeric values of every intermediate, cached derivatives."""
-
-    def __init__(self, spec: RNNSpec, seed: int) -> None:
-        self.spec = spec
-        self.graph: Graph = unroll(spec)
-        rng = np.random.default_rng(seed)
-        values: dict[sympy.Symbol, sympy.Float] = {}
-        for sym in self.graph.inputs:
-            values[sym] = sympy.Float(rng.uniform(-0.9, 0.9), 30)
-        for sym, expression in self.graph.definitions.items():
-            values[sym] = sympy.N(expression.xreplace(values), 30)
-        self.values = values
-        self._derivatives: dict[tuple, np.ndarray] = {}
-        self._f = sympy.Lambda(sympy.Dummy("u"), self.graph.activation.function(sympy.Dummy("v")))
-
-    def number(self, expression: sympy.Expr) -> float:
-        return float(sympy.N(sympy.sympify(expression).xreplace(self.values), 30))
-
-    def derivative(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
-        key = (of, wrt, immediate)
-        if key not in self._derivatives:
-            tensor = derivative(self.graph, of, wrt, immediate=immediate)
-            self._derivatives[key] = np.vectorize(self.number, otypes=[float])(tensor) if tensor.size else tensor.astype(float)
-        return self._derivatives[key]
-
-    def activation(self, x: np.ndarray, derivative_order: int) -> np.ndarray:
-        rule = self.graph.activation
-        function = rule.function if derivative_order == 0 else rule.derivative
-        return np.vectorize(lambda v: float(sympy.N(function(sympy.Float(v, 30)), 30)), otypes=[float])(x)
-
-
 @dataclass(frozen=True)
 class Context:
     """Where an evaluation happens: the model, index values, layout, and user definitions (δ_t := ...)."""
 
     model: Model
     indices: Mapping[str, int]
-    layout: str  # "numerator" or "denominator"
-    definitions: Mapping[str, T.Equation]
+    layout: str  # "numerator", "denominator" or "mixed" (Jacobians numerator, derivatives of scalars gradients)
+    definitions: Mapping[str, tuple[T.Equation, ...]]  # role -> its defining equations (δ_z = ..., δ_t = ...)
     depth: int = 0
 
     def time(self, index: T.Index | None, node: object) -> int | None:
@@ -165,20 +133,44 @@ def _quantity(node: T.Quantity, context: Context) -> Value:
     return Value(array[:, 0], 1)
 
 
+def _choose_definition(equations: tuple[T.Equation, ...], t: int, context: Context) -> tuple[T.Equation, dict]:
+    """The most specific definition whose left side matches time t: a fixed index (δ_z, δ_0) before δ_t."""
+    general = None
+    for equation in equations:
+        index = equation.lhs.time
+        if index is None:
+            general = general or (equation, {})
+            continue
+        variables = index.variables - LENGTH_NAMES
+        if not variables:
+            if context.time(index, equation.lhs) == t:
+                return equation, {}
+            continue
+        if general is None and len(index.terms) == 1 and index.terms[0][1] == 1:
+            general = (equation, {index.terms[0][0]: t - index.constant})
+        elif general is None and len(variables) == 1:
+            (variable,) = variables
+            rest = T.Index.combine({v: c for v, c in index.terms if v != variable}, index.constant)
+            coefficient = dict(index.terms)[variable]
+            remainder = t - context.time(rest, equation.lhs)
+            if remainder % coefficient == 0:
+                general = (equation, {variable: remainder // coefficient})
+    if general is None:
+        raise Undefined(f"no definition of {equations[0].lhs.raw or equations[0].lhs.role} covers t = {t}")
+    return general
+
+
 def _defined(node: T.Quantity, context: Context) -> Value:
-    equation = context.definitions.get(node.role)
-    if equation is None:
+    equations = context.definitions.get(node.role)
+    if not equations:
         raise Unevaluable(f"{node.raw or node.role} is not defined; give its definition first, e.g. \\delta_t = ...")
     if context.depth > 4 * context.model.spec.z + 8:
         raise Unevaluable(f"the definition of {node.raw or node.role} does not terminate")
-    defining = equation.lhs
-    assert isinstance(defining, T.Quantity)
-    t = context.time(node.time, node)
-    indices = dict(context.indices)
-    if defining.time is not None:
-        (variable,) = defining.time.variables or ("t",)
-        indices[variable] = t - defining.time.constant
-    inner = replace(context, indices=indices, depth=context.depth + 1)
+    if node.time is None:
+        equation, bound = equations[0], {}
+    else:
+        equation, bound = _choose_definition(tuple(equations), context.time(node.time, node), context)
+    inner = replace(context, indices={**context.indices, **bound}, depth=context.depth + 1)
     return evaluate(equation.rhs, inner)
 
 
@@ -197,7 +189,7 @@ def _derivative(node: T.Derivative, context: Context) -> Value:
         immediate = True
     array = context.model.derivative(top, bottom, immediate)
     rank_of = 0 if top.role == "J" else (2 if top.role in ("W", "U", "V") else 1)
-    if node.kind == "nabla" or context.layout == "denominator":
+    if node.kind == "nabla" or context.layout == "denominator" or (context.layout == "mixed" and rank_of == 0):
         # Gradient (denominator) layout: the variable's axes first.
         moved = np.moveaxis(array, tuple(range(rank_of)), tuple(range(array.ndim - rank_of, array.ndim)))
         return Value(moved, array.ndim - rank_of)
@@ -297,7 +289,7 @@ def _chain_order(factors: tuple[T.Node, ...], context: Context) -> tuple[T.Node,
 
 def _mul(node: T.Mul, context: Context) -> Value:
     factors = node.factors
-    if node.op in ("cdot", "juxtapose") and context.layout == "numerator":
+    if node.op in ("cdot", "juxtapose") and context.layout != "denominator":
         factors = _chain_order(factors, context)
     elif node.op in ("cdot", "juxtapose"):
         factors = tuple(reversed(_chain_order(tuple(reversed(factors)), context)))
@@ -388,7 +380,7 @@ def _product(node: T.Product, context: Context) -> Value:
     # Chain order: the factor with the largest index on the left (∂s_t/∂s_{t-1} ⋯ ∂s_{k+1}/∂s_k).
     result = IDENTITY
     steps = list(_bounds(node, context))
-    ordered = reversed(steps) if context.layout == "numerator" else steps
+    ordered = reversed(steps) if context.layout != "denominator" else steps
     for value in ordered:
         result = multiply(result, _term(node, context, value))
     return result

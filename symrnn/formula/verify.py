@@ -16,7 +16,9 @@ from .parse import parse
 VERIFY_TOLERANCE = 1e-9
 DEFAULT_SEEDS = (0, 1)
 EXTRA_SIZES = ((3, 2, 2),)  # (e, n, m): unequal sizes expose missing transposes by shape
-LAYOUTS = ("numerator", "denominator")
+LAYOUTS = ("numerator", "denominator", "mixed")
+GRADIENT_LAYOUTS = ("denominator", "mixed")  # with a ∇ the gradients are columns; Jacobians may stay numerator
+TIME_STEP_ROLES = ("J", "yhat", "y", "x", "u")  # exist for t = 1..z; states from s_0
 PARAMETER_ROLES = ("W", "U", "V", "b", "c")
 DEFINED_ROLES = ("delta",)
 
@@ -90,6 +92,17 @@ def free_indices(equation: T.Equation) -> list[str]:
     return sorted(_index_variables(equation) - bound - set(T.LENGTH_VARIABLES))
 
 
+def first_value(equation: T.Equation, name: str) -> int:
+    """Where a free index starts: 1 if it indexes a time step (J, ŷ, y, x, u; directly or through the lower
+    limit of a Σ/Π whose variable does), else 0 (a state index: s_0 exists)."""
+    steps = {v for n in T.walk(equation) if isinstance(n, T.Quantity) and n.role in TIME_STEP_ROLES
+             and n.time is not None for v in n.time.variables}
+    bigs = [n for n in T.walk(equation) if isinstance(n, (T.Sum, T.Product)) and n.lower is not None]
+    for _ in range(len(bigs)):
+        steps |= {v for n in bigs if n.variable in steps for v, c in n.lower.terms if c > 0}
+    return 1 if name in steps else 0
+
+
 def _states_go_backwards(node: T.Node, context: Context) -> bool:
     # ∂s_t/∂s_k is only meant for k <= t: skip assignments with a later denominator.
     for n in T.walk(node):
@@ -123,7 +136,7 @@ def _cases(z_max: int, sizes: tuple[tuple[int, int, int], ...]) -> Iterator[tupl
                 yield z, size, seed
 
 
-def check_equation(equation: T.Equation, definitions: dict[str, T.Equation], *, spec: RNNSpec, z_max: int,
+def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation, ...]], *, spec: RNNSpec, z_max: int,
                    sizes: tuple[tuple[int, int, int], ...], layout: str, models: dict) -> _Outcome:
     """Evaluate one equation in one layout over every case; stop at the first failure."""
     outcome = _Outcome()
@@ -131,12 +144,13 @@ def check_equation(equation: T.Equation, definitions: dict[str, T.Equation], *, 
     generic = any(isinstance(n, T.Quantity) and n.role == T.GENERIC_PARAMETER for n in T.walk(equation))
     variants = [(p, _with_parameter(equation, p)) for p in parameters] if generic else [(None, equation)]
     names = free_indices(equation)
+    starts = {name: first_value(equation, name) for name in names}
     for z, (e, n, m), seed in _cases(z_max, sizes):
         key = (z, e, n, m, seed)
         if key not in models:
             models[key] = Model(spec.replace(z=z, e=e, n=n, m=m), seed)
         model = models[key]
-        for values in itertools.product(range(0, z + 1), repeat=len(names)):
+        for values in itertools.product(*(range(starts[name], z + 1) for name in names)):
             indices = dict(zip(names, values))
             for parameter, variant in variants:
                 context = Context(model, indices, layout, definitions)
@@ -198,7 +212,7 @@ def _split(formula: T.Formula) -> tuple[dict[str, T.Equation], list[T.Equation]]
     for equation in formula.equations:
         lhs = equation.lhs
         if isinstance(lhs, T.Quantity) and lhs.role in DEFINED_ROLES and equation.rhs is not None:
-            definitions[lhs.role] = equation
+            definitions[lhs.role] = definitions.get(lhs.role, ()) + (equation,)
         else:
             claims.append(equation)
     return definitions, claims
@@ -233,33 +247,41 @@ def verify(formula: str, *, z_max: int = 4, notation: str | None = None, spec: R
     if not claims:
         return Verdict("undecided", "numerator", diagnosis="the formula only defines quantities; add a claim", formula=formula)
     models: dict = {}
-    total_checked = 0
+    total_checked, layouts = 0, set()
     for equation in claims:
         if equation.rhs is None:
             return Verdict("undecided", "numerator", diagnosis="a bare expression states nothing to check", formula=formula)
-        outcome, layout, shape_error = None, "numerator", None
-        for candidate in ("denominator",) if _uses_nabla(equation) else LAYOUTS:
+        nabla = _uses_nabla(equation)
+        held, first, shape_error = None, None, None
+        for candidate in GRADIENT_LAYOUTS if nabla else LAYOUTS:
             try:
                 outcome = check_equation(equation, definitions, spec=spec, z_max=z_max, sizes=sizes,
                                          layout=candidate, models=models)
-                layout = "gradient" if _uses_nabla(equation) else candidate
-                break
             except LayoutMismatch as error:
                 shape_error = shape_error or str(error)
+                continue
             except Unevaluable as error:
                 return Verdict("undecided", candidate, diagnosis=str(error), formula=formula)
-        if outcome is None:
-            diagnosis = f"the two sides do not fit together in either layout: {shape_error}"
-            repaired = _repair(equation, definitions, spec, sizes, z_max, formula) if diagnose else None
+            if outcome.failure is None and outcome.checked > 0:
+                held = (outcome, candidate)
+                break
+            first = first or (outcome, candidate)
+        if held is None and first is None:
+            diagnosis = f"the two sides do not fit together in any layout: {shape_error}"
+            repaired = _repair(equation, definitions, spec, sizes, z_max, formula, notation) if diagnose else None
             return Verdict("fails", "none", diagnosis=f"{diagnosis}; {repaired}" if repaired else diagnosis, formula=formula)
+        outcome, candidate = held or first
+        layout = _layout_name(candidate, nabla)
         total_checked += outcome.checked
         if outcome.failure is not None:
             diagnosis = outcome.undefined
             if diagnose and diagnosis is None:
-                diagnosis = _repair(equation, definitions, spec, sizes, z_max, formula)
+                diagnosis = _repair(equation, definitions, spec, sizes, z_max, formula, notation)
             return Verdict("fails", layout, outcome.failure, diagnosis, total_checked, formula)
         if outcome.checked == 0:
             return Verdict("undecided", layout, diagnosis="no index values in range could be checked", formula=formula)
+        layouts.add(layout)
+    layout = layouts.pop() if len(layouts) == 1 else "mixed"
     return Verdict("holds", layout, None, None, total_checked, formula)
 
 
@@ -267,7 +289,15 @@ def _uses_nabla(equation: T.Equation) -> bool:
     return any(isinstance(n, T.Derivative) and n.kind == "nabla" for n in T.walk(equation))
 
 
-def _repair(equation: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, z_max: int, source: str) -> str | None:
+def _layout_name(candidate: str, nabla: bool) -> str:
+    if candidate == "denominator":
+        return "gradient" if nabla else "denominator"
+    return candidate
+
+
+def _repair(equation: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, z_max: int, source: str,
+            notation: str) -> str | None:
     from .diagnose import diagnose
 
-    return diagnose(equation, definitions, spec=spec, sizes=sizes, z_max=min(z_max, 3), source=source)
+    return diagnose(equation, definitions, spec=spec, sizes=sizes, z_max=min(z_max, 3), source=source,
+                    notation=notation)
