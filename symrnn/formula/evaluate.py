@@ -5,11 +5,9 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
-import sympy
 
 from ..derive.service import Quantity as GraphQuantity
 from .model import Model
-from ..spec import RNNSpec
 from . import tree as T
 
 LENGTH_NAMES = T.LENGTH_VARIABLES

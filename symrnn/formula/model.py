@@ -1,0 +1,76 @@
+"""One model at one random point: values of every intermediate and numeric derivatives through the service."""
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from ..derive.service import Quantity as GraphQuantity, dependencies, local_jacobian, shape_of
+from ..spec import RNNSpec
+from ..unroll import Graph, unroll
+
+
+class Model:
+    """One model at one random point: numeric values of every intermediate, cached derivatives."""
+
+    def __init__(self, spec: RNNSpec, seed: int) -> None:
+        self.spec = spec
+        self.graph: Graph = unroll(spec)
+        rng = np.random.default_rng(seed)
+        values: dict[sympy.Symbol, sympy.Float] = {}
+        for sym in self.graph.inputs:
+            values[sym] = sympy.Float(rng.uniform(-0.9, 0.9), 30)
+        for sym, expression in self.graph.definitions.items():
+            values[sym] = sympy.N(expression.xreplace(values), 30)
+        self.values = values
+        self._derivatives: dict[tuple, np.ndarray] = {}
+        self._f = sympy.Lambda(sympy.Dummy("u"), self.graph.activation.function(sympy.Dummy("v")))
+
+    def number(self, expression: sympy.Expr) -> float:
+        return float(sympy.N(sympy.sympify(expression).xreplace(self.values), 30))
+
+    def derivative(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
+        """The service's derivative at this point: its chain rule over its local Jacobians, in numbers.
+
+        Same recursion as :func:`symrnn.derive.service.derivative` (which tests compare it with), but each
+        local Jacobian is evaluated once and the contractions are float ``tensordot``s, not SymPy products.
+        """
+        key = (of, wrt, immediate)
+        if key not in self._derivatives:
+            self._derivatives[key] = self._chain(of, wrt, immediate)
+        return self._derivatives[key]
+
+    def _local(self, node: GraphQuantity, dep: GraphQuantity) -> np.ndarray:
+        key = ("local", node, dep)
+        if key not in self._derivatives:
+            tensor = local_jacobian(self.graph, node, dep)
+            self._derivatives[key] = (np.vectorize(self.number, otypes=[float])(tensor) if tensor.size
+                                      else np.zeros(tensor.shape))
+        return self._derivatives[key]
+
+    def _chain(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
+        memo: dict[GraphQuantity, np.ndarray | None] = {}
+        target = shape_of(self.graph, wrt)
+
+        def visit(node: GraphQuantity) -> np.ndarray | None:
+            if node not in memo:
+                if node == wrt:
+                    size = int(np.prod(target, dtype=int))
+                    memo[node] = np.eye(size).reshape(target + target)
+                    return memo[node]
+                frozen = immediate and node.role == "s" and node != of
+                total = None
+                for dep in () if frozen else dependencies(self.graph, node):
+                    inner = visit(dep)
+                    if inner is not None:
+                        term = np.tensordot(self._local(node, dep), inner, axes=len(shape_of(self.graph, dep)))
+                        total = term if total is None else total + term
+                memo[node] = total
+            return memo[node]
+
+        result = visit(of)
+        return np.zeros(shape_of(self.graph, of) + target) if result is None else result
+
+    def activation(self, x: np.ndarray, derivative_order: int) -> np.ndarray:
+        rule = self.graph.activation
+        function = rule.function if derivative_order == 0 else rule.derivative
+        return np.vectorize(lambda v: float(sympy.N(function(sympy.Float(v, 30)), 30)), otypes=[float])(x)
