@@ -199,3 +199,21 @@ def test_engine_option() -> None:
     assert not use_symengine(RNNSpec(z=64, n=8), "sympy")
     with pytest.raises(ValueError, match="choose sympy, symengine or auto"):
         use_symengine(RNNSpec(), "maple")
+
+
+@pytest.mark.parametrize("loss", ["sse", "ce"])
+@pytest.mark.parametrize("m", [1, 3, 7])
+def test_vectorised_loss_equals_the_printed_rule_table_form(loss: str, m: int) -> None:
+    from symrnn.numeric.matrix import loss_source
+
+    spec = RNNSpec(m=m, loss=loss)
+    rng = np.random.default_rng(m)
+    yhat = rng.normal(size=(3, 2, m)) * 3
+    y = rng.dirichlet(np.ones(m), size=(3, 2)) if loss == "ce" else rng.normal(size=(3, 2, m))
+    results = []
+    for vectorised in (False, True):
+        namespace: dict = {"numpy": np}
+        exec(loss_source(spec, vectorised=vectorised), namespace)  # noqa: S102 - our own printed code
+        results.append(namespace["loss_terms"](yhat, y))
+    (J_printed, g_printed), (J_vector, g_vector) = results
+    assert np.abs(J_printed - J_vector).max() < 1e-12 and np.abs(g_printed - g_vector).max() < 1e-12
