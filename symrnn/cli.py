@@ -89,7 +89,8 @@ def _check(arguments: argparse.Namespace) -> int:
 def _derive(arguments: argparse.Namespace) -> int:
     from .latex.documents import derive
 
-    document = derive(spec_from_arguments(arguments))
+    expand = {"auto": None, "all": True, "none": False}[arguments.expand]
+    document = derive(spec_from_arguments(arguments), expand=expand)
     text = document.markdown() if arguments.format == "markdown" else document.latex()
     write_output(text, arguments.output)
     return EXIT_OK if document.ok else EXIT_FAILED
@@ -168,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub = command("derive", _derive, "write the derivation document of a model")
     sub.add_argument("--format", choices=("latex", "markdown"), default="latex")
+    sub.add_argument("--expand", choices=("auto", "all", "none"), default="auto",
+                     help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)")
     sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     sub = command("verify", _verify, "verdict on a hand-written formula (exit 0 holds, 1 fails or undecided)")
     sub.add_argument("formula", help="the formula in LaTeX; '-' reads standard input")

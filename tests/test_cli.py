@@ -57,3 +57,31 @@ def test_check_human_output(capsys: pytest.CaptureFixture) -> None:
     assert main(["check", "--z", "1", "--activation", "relu", "--loss", "ce", "--m", "2"]) == 0
     out = capsys.readouterr().out
     assert "all routes agree" in out and "compiled_vs_reference" in out
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["derive", "--z", "9", "--expand", "all"], "expand"),
+    (["derive", "--notation", "bishop"], "invalid choice"),
+])
+def test_derive_bad_input_exits_2_and_leaves_no_file(tmp_path, arguments: list[str], words: str,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    target = tmp_path / "doc.tex"
+    try:
+        code = main([*arguments, "-o", str(target)])
+    except SystemExit as exit_info:
+        code = exit_info.code
+    error = capsys.readouterr().err
+    assert code == 2 and words in error and error.count("\n") == 1
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_derive_unwritable_output_exits_2(tmp_path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["derive", "--z", "1", "-o", str(tmp_path / "missing" / "doc.tex")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_derive_writes_markdown_file(tmp_path) -> None:
+    target = tmp_path / "doc.md"
+    assert main(["derive", "--z", "1", "--format", "markdown", "--expand", "none", "-o", str(target)]) == 0
+    text = target.read_text()
+    assert text.startswith("# ") and "$$" in text and "FAILED" not in text
