@@ -25,6 +25,20 @@ def require_symengine() -> Any:
     return symengine
 
 
+def to_symengine(expression: sympy.Basic) -> Any:
+    """A SymPy object as SymEngine's; refuses text, which ``symengine.sympify`` would parse."""
+    if not isinstance(expression, sympy.Basic):
+        raise TypeError(f"expected a SymPy expression, got {type(expression).__name__}")
+    import symengine
+
+    return symengine.sympify(expression)
+
+
+def to_sympy(expression: Any) -> sympy.Basic:
+    """A SymEngine object (or number) back as SymPy's, never from text."""
+    return sympy.sympify(expression, strict=True)
+
+
 def symengine_available() -> bool:
     """Whether the optional ``fast`` extra (symengine) is installed."""
     try:
@@ -84,12 +98,12 @@ class FastGradients:
         for name, entries in self.matrices.items():
             shape = shapes[name]
             rows, columns = (shape[0], shape[1]) if len(shape) == 2 else (shape[0], 1)
-            result[name] = sympy.Matrix(rows, columns, [sympy.sympify(entry) for entry in entries])
+            result[name] = sympy.Matrix(rows, columns, [to_sympy(entry) for entry in entries])
         return result
 
     def sympy_definitions(self) -> dict[sympy.Symbol, sympy.Expr]:
         """The definitions as SymPy objects (converted object by object, never through strings)."""
-        return {sympy.sympify(symbol): sympy.sympify(expression) for symbol, expression in self.definitions.items()}
+        return {to_sympy(symbol): to_sympy(expression) for symbol, expression in self.definitions.items()}
 
 
 def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
@@ -114,15 +128,15 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
 
     # f and f' as SymEngine functions of one placeholder, converted from the SymPy rule table.
     placeholder = sympy.Symbol(symbol_name("u", 0, 0), real=True)
-    f_u = se.sympify(activation.function(placeholder))
-    u_symbol = se.sympify(placeholder)
+    f_u = to_symengine(activation.function(placeholder))
+    u_symbol = to_symengine(placeholder)
     # f'(u_t) through the output s_t where the table has that form (as the structured route), else diff.
     s_placeholder = sympy.Symbol(symbol_name("s", 0, 0), real=True)
     if activation.derivative_of_output is not None:
-        f_prime, prime_argument = se.sympify(activation.derivative_of_output(s_placeholder)), "s"
+        f_prime, prime_argument = to_symengine(activation.derivative_of_output(s_placeholder)), "s"
     else:
         f_prime, prime_argument = se.diff(f_u, u_symbol), "u"
-    prime_symbol = se.sympify(s_placeholder) if prime_argument == "s" else u_symbol
+    prime_symbol = to_symengine(s_placeholder) if prime_argument == "s" else u_symbol
 
     W = [[symbol("W", i, j) for j in range(e)] for i in range(n)]
     U = [[symbol("U", i, j) for j in range(n)] for i in range(n)]
@@ -135,9 +149,9 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
     u, yhat, definitions = {}, {}, {}
     sympy_yhat = [sympy.Symbol(symbol_name("yhat", 0, i), real=True) for i in range(m)]
     sympy_y = [sympy.Symbol(symbol_name("y", 0, i), real=True) for i in range(m)]
-    loss_value = se.sympify(loss.value(sympy_yhat, sympy_y))
-    loss_gradient = [se.sympify(entry) for entry in loss.gradient(sympy_yhat, sympy_y)]
-    placeholders = [se.sympify(symbol) for symbol in (*sympy_yhat, *sympy_y)]
+    loss_value = to_symengine(loss.value(sympy_yhat, sympy_y))
+    loss_gradient = [to_symengine(entry) for entry in loss.gradient(sympy_yhat, sympy_y)]
+    placeholders = [to_symengine(symbol) for symbol in (*sympy_yhat, *sympy_y)]
     J_symbols, g = [], {}
     for t in range(1, z + 1):
         u[t] = [symbol("u", t, i) for i in range(n)]

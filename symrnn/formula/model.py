@@ -26,7 +26,7 @@ class Model:
         self._f = sympy.Lambda(sympy.Dummy("u"), self.graph.activation.function(sympy.Dummy("v")))
 
     def number(self, expression: sympy.Expr) -> float:
-        return float(sympy.N(sympy.sympify(expression).xreplace(self.values), 30))
+        return float(sympy.N(sympy.sympify(expression, strict=True).xreplace(self.values), 30))
 
     def derivative(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
         """The service's derivative at this point: its chain rule over its local Jacobians, in numbers.

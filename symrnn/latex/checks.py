@@ -42,7 +42,7 @@ def identity(pairs: Iterable[tuple[sympy.Expr, sympy.Expr]], *, what: str = "") 
     count = 0
     for lhs, rhs in pairs:
         count += 1
-        difference = sympy.sympify(lhs - rhs).rewrite(sympy.exp)
+        difference = sympy.sympify(lhs - rhs, strict=True).rewrite(sympy.exp)
         if difference.has(sympy.Max, sympy.Min, sympy.Piecewise):
             difference = sympy.piecewise_fold(difference.rewrite(sympy.Piecewise))
         difference = sympy.simplify(sympy.expand(difference))
@@ -91,7 +91,7 @@ class Point:
     def evaluate(self, tensor: np.ndarray | sympy.Matrix | sympy.Expr) -> np.ndarray:
         """Numeric values (object array of Floats) of an expression in leaves and named intermediates."""
         array = np.asarray(tensor.tolist() if isinstance(tensor, sympy.MatrixBase) else tensor, dtype=object)
-        flat = [sympy.N(sympy.sympify(entry).xreplace(self.values), EXACT_DIGITS) for entry in array.ravel()]
+        flat = [sympy.N(sympy.sympify(entry, strict=True).xreplace(self.values), EXACT_DIGITS) for entry in array.ravel()]
         return np.array(flat, dtype=object).reshape(array.shape)
 
     @cached_property

@@ -9,7 +9,7 @@ import sympy
 from sympy.utilities.lambdify import lambdify
 
 from ..activations import activation_rule
-from ..derive.fast import symengine_available
+from ..derive.fast import symengine_available, to_symengine
 from ..losses import loss_rule
 from ..notation import symbol_name
 from ..spec import RNNSpec
@@ -70,7 +70,7 @@ def _kernel(inputs: list[sympy.Symbol], outputs: list[sympy.Expr]) -> Callable[[
     if symengine_available():
         import symengine as se
 
-        function = se.Lambdify([se.sympify(v) for v in inputs], [se.sympify(o) for o in outputs],
+        function = se.Lambdify([to_symengine(v) for v in inputs], [to_symengine(o) for o in outputs],
                                backend="llvm", cse=True)
         size = len(outputs)
 
