@@ -128,3 +128,12 @@ def test_service_states_and_immediate_partials() -> None:
     assert immediate[0, 1, 0] == 0 and immediate[0, 0, 0].has(x2)
     with pytest.raises(ValueError, match="time index"):
         derivative(graph, Quantity("s", 9), Quantity("W"))
+
+
+def test_piecewise_activation_work_is_estimated_with_its_blow_up() -> None:
+    # n = 2, z = 4 with ReLU ran for over 13 minutes before the estimate counted nested conditions.
+    graph = unroll(RNNSpec(z=4, e=2, n=2, m=2, activation="relu"))
+    smooth = unroll(RNNSpec(z=4, e=2, n=2, m=2, activation="identity"))
+    assert estimated_work(graph, graph.spec.parameter_names) > 8 * estimated_work(smooth, smooth.spec.parameter_names)
+    with pytest.raises(SymRNNError, match="structured route"):
+        brute_force_gradients(graph)
