@@ -15,7 +15,7 @@ import numpy as np
 
 import symrnn
 from symrnn import RNNSpec
-from symrnn.derive.fast import symengine_available
+from symrnn.engine.fast import symengine_available
 from symrnn.numeric.reference import loss_and_gradients, relative_error
 
 AGREEMENT = 1e-10

@@ -1,12 +1,12 @@
-"""Time to derive every gradient with SymEngine (symrnn.derive.fast) against SymPy's structured route."""
+"""Time to derive every gradient with SymEngine (symrnn.engine.fast) against SymPy's structured route."""
 from __future__ import annotations
 
 import sys
 import time
 
 from symrnn import RNNSpec
-from symrnn.derive.fast import backward_fast, symengine_available
-from symrnn.derive.structured import backward
+from symrnn.engine.fast import backward_fast, symengine_available
+from symrnn.engine.structured import backward
 from symrnn.unroll import unroll
 
 CASES = ((16, 8), (64, 8), (128, 16))

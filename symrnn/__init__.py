@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .check import CheckReport, check
-from .derive.structured import Gradients, backward
+from .engine.structured import Gradients, backward
 from .errors import FormulaError, SymRNNError
 from .numeric.compile import CompiledRNN, compile_spec as compile  # noqa: A001 - the DESIGN.md name
 from .spec import RNNSpec

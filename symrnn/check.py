@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .derive.brute import BRUTE_FORCE_WORK_LIMIT, brute_force_gradients, estimated_work
-from .derive.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
-from .derive.structured import backward
+from .engine.brute import BRUTE_FORCE_WORK_LIMIT, brute_force_gradients, estimated_work
+from .engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
+from .engine.structured import backward
 from .numeric import reference
 from .numeric.compile import compile_spec
 from .numeric.finite_diff import central_difference_gradients

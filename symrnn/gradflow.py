@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from .derive.structured import step_jacobian
+from .engine.structured import step_jacobian
 from .numeric import reference
 from .spec import RNNSpec
 from .unroll import unroll

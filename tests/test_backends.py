@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import symrnn
 from symrnn import RNNSpec, SymRNNError
-from symrnn.derive.fast import backward_fast, use_symengine
-from symrnn.derive.structured import backward
+from symrnn.engine.fast import backward_fast, use_symengine
+from symrnn.engine.structured import backward
 from symrnn.numeric.reference import loss_and_gradients, relative_error
 from symrnn.unroll import unroll
 

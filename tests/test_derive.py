@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from symrnn import RNNSpec, SymRNNError, gradients, unroll
 from symrnn.check import EXACT_TOLERANCE, structured_vs_brute
-from symrnn.derive.brute import brute_force_gradients, estimated_work
-from symrnn.derive.service import Quantity, derivative
-from symrnn.derive.structured import backward, bptt_terms, gradient_from_terms, jacobian_product, step_jacobian
+from symrnn.engine.brute import brute_force_gradients, estimated_work
+from symrnn.engine.service import Quantity, derivative
+from symrnn.engine.structured import backward, bptt_terms, gradient_from_terms, jacobian_product, step_jacobian
 
 ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity", sympy.Lambda(sympy.Symbol("v"), sympy.Symbol("v") ** 3 / 3 + sympy.Symbol("v"))]
 # Brute-force work allowed per CI example (~30 µs a unit): a representative subset; -m slow sweeps all.

@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 from symrnn import RNNSpec, SymRNNError
-from symrnn.derive.service import Quantity
+from symrnn.engine.service import Quantity
 from symrnn.latex import appendix
 from symrnn.latex.blocks import Derivation, Equation, Section
 from symrnn.latex.checks import Point, compare, flat, identity

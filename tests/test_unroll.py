@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy
 
 from symrnn import RNNSpec, unroll
-from symrnn.derive.brute import nested_loss_size
+from symrnn.engine.brute import nested_loss_size
 
 
 def test_program_matches_the_notes_equations() -> None:

@@ -166,7 +166,7 @@ DERIVATIVE_TOLERANCE = 1e-12
 def test_numeric_derivatives_match_the_service(of, wrt, immediate) -> None:
     import numpy as np
 
-    from symrnn.derive.service import Quantity, derivative
+    from symrnn.engine.service import Quantity, derivative
     from symrnn.formula.evaluate import Model
 
     model = Model(RNNSpec(z=3, e=3, n=2, m=2), seed=1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..derive.service import Quantity
+from ..engine.service import Quantity
 from ..spec import RNNSpec
 from .model import Model
 

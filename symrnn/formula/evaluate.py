@@ -6,7 +6,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..derive.service import Quantity as GraphQuantity
+from ..engine.service import Quantity as GraphQuantity
 from .model import Model
 from . import tree as T
 

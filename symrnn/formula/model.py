@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ..derive.service import Quantity as GraphQuantity, dependencies, local_jacobian, shape_of
+from ..engine.service import Quantity as GraphQuantity, dependencies, local_jacobian, shape_of
 from ..spec import RNNSpec
 from ..unroll import Graph, unroll
 
@@ -31,7 +31,7 @@ class Model:
     def derivative(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
         """The service's derivative at this point: its chain rule over its local Jacobians, in numbers.
 
-        Same recursion as :func:`symrnn.derive.service.derivative` (which tests compare it with), but each
+        Same recursion as :func:`symrnn.engine.service.derivative` (which tests compare it with), but each
         local Jacobian is evaluated once and the contractions are float ``tensordot``s, not SymPy products.
         """
         key = (of, wrt, immediate)

@@ -8,10 +8,10 @@ from typing import Iterable
 import numpy as np
 import sympy
 
-from ..derive.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
-from ..derive.brute import nested_loss_size
-from ..derive.service import Quantity, derivative, shape_of
-from ..derive.structured import backward, step_jacobian
+from ..engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
+from ..engine.brute import nested_loss_size
+from ..engine.service import Quantity, derivative, shape_of
+from ..engine.structured import backward, step_jacobian
 from ..unroll import Graph, unroll
 
 # Brute-force work (tree nodes × scalar derivatives) one document may spend per checked quantity; larger

@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..derive.fast import backward_fast, require_symengine, symengine_available
+from ..engine.fast import backward_fast, require_symengine, symengine_available
 from ..spec import RNNSpec
 from .arrays import argument_layout, flat_arguments, validate_call
 from .compile import CompiledRNN, overflow_error

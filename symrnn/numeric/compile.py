@@ -8,7 +8,7 @@ import numpy as np
 import sympy
 from sympy.utilities.lambdify import lambdify
 
-from ..derive.structured import Gradients, backward
+from ..engine.structured import Gradients, backward
 from ..spec import RNNSpec
 from ..unroll import Graph, unroll
 from .arrays import validate_call

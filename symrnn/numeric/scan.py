@@ -9,7 +9,7 @@ import sympy
 from sympy.utilities.lambdify import lambdify
 
 from ..activations import activation_rule
-from ..derive.fast import symengine_available, to_symengine
+from ..engine.fast import symengine_available, to_symengine
 from ..losses import loss_rule
 from ..notation import symbol_name
 from ..spec import RNNSpec

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ...derive.service import Quantity, derivative
-from ...derive.structured import jacobian_product
+from ...engine.service import Quantity, derivative
+from ...engine.structured import jacobian_product
 from ..blocks import Equation, Line, Paragraph, Section
-from ...derive.service import dependencies
+from ...engine.service import dependencies
 from ..checks import Check, combine, compare, flat, identity
 from ..context import Context
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy
 
-from ...derive.service import Quantity
-from ...derive.structured import step_jacobian
+from ...engine.service import Quantity
+from ...engine.structured import step_jacobian
 from ...spec import RNNSpec
 from ...unroll import unroll
 from ..blocks import Equation, Line, Paragraph, Section

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ...derive.service import Quantity
-from ...derive.structured import backward
+from ...engine.service import Quantity
+from ...engine.structured import backward
 from ..blocks import Equation, Line, Paragraph, Section
-from ...derive.exact import EXACT_DIGITS
+from ...engine.exact import EXACT_DIGITS
 from ..checks import combine, compare, flat, identity
 from ..context import Context
 
