@@ -32,16 +32,19 @@ NOTATIONS: Mapping[str, Notation] = MappingProxyType({
     "goodfellow": Notation("goodfellow", MappingProxyType(_GOODFELLOW)),
 })
 
-# Internal symbol names are made only here, from roles and integers: never from user text.
+# Internal symbol names are made only here, from roles and integers: never from unchecked user text.
+# The notes' roles are listed; a cell's equation and parameter names pass the same identifier rule
+# (letters, digits, inner underscores before a letter), so a name can never carry code into lambdify.
 ROLES = ("W", "U", "V", "b", "c", "x", "y", "s", "u", "yhat", "J", "delta")
-_NAME = re.compile(r"^(W|U|V|b|c|x|y|s|u|yhat|J|delta)((?:_\d+)*)$")
+_ROLE = re.compile(r"^(?=.{1,24}$)[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*$")
+_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*)((?:_\d+)*)$")
 
 
 def symbol_name(role: str, *indices: int) -> str:
     """The identifier of one scalar symbol, e.g. ``symbol_name("s", 2, 0) == "s_2_0"`` (time first)."""
-    if role not in ROLES:
+    if not isinstance(role, str) or not _ROLE.match(role):
         raise ValueError(f"unknown role {role!r}")
-    if not all(isinstance(i, int) and i >= 0 for i in indices):
+    if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indices):
         raise ValueError("symbol indices must be non-negative integers")
     return "_".join([role, *map(str, indices)])
 

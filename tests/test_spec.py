@@ -21,6 +21,7 @@ def test_defaults_are_the_notes_worked_example() -> None:
     ("z", -3, ValueError, "z must be"),
     ("n", 2.5, TypeError, "n must be a positive integer"),
     ("e", True, TypeError, "e must be"),
+        ("e", -1, ValueError, "e must be an integer >= 0"),
     ("m", "2", TypeError, "m must be"),
     ("activation", "softsign", ValueError, "tanh, sigmoid, relu, identity"),
     ("activation", 3, ValueError, "unknown activation"),

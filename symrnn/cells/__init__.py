@@ -1,0 +1,17 @@
+"""Recurrent cells as data: the expression language, the built-in cells and the way to define new ones."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+from .cell import Cell, Dim, Equation, Parameter, make_cell
+from .expression import Name, Node, apply, f, names, sigmoid, tanh
+from .gru import GRU
+from .lstm import LSTM
+from .rnn import RNN
+
+CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": RNN, "lstm": LSTM, "gru": GRU})
+
+__all__ = ["CELLS", "Cell", "Dim", "Equation", "GRU", "LSTM", "Name", "Node", "Parameter", "RNN",
+           "apply", "f", "make_cell", "names", "sigmoid", "tanh"]

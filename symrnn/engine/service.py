@@ -8,15 +8,14 @@ import numpy as np
 import sympy
 
 from ..unroll import Graph
-
-PARAMETER_ROLES = ("W", "U", "V", "b", "c")
-TIME_ROLES = ("J", "yhat", "s", "u", "x", "y")
+from .adjoint import step_partials
 
 
 @dataclass(frozen=True)
 class Quantity:
     """A node of the unrolled graph: ``Quantity("s", 2)`` is s_2, ``Quantity("J")`` the total loss,
-    ``Quantity("J", 3)`` is J_3, ``Quantity("W")`` a parameter. ``Quantity("s", 0)`` is s_0."""
+    ``Quantity("J", 3)`` is J_3, ``Quantity("W")`` a parameter. ``Quantity("s", 0)`` is s_0; any
+    equation of the cell (``Quantity("c", 2)``, ``Quantity("f", 1)`` for the LSTM) is a quantity too."""
 
     role: str
     t: int | None = None
@@ -29,7 +28,7 @@ def shape_of(graph: Graph, quantity: Quantity) -> tuple[int, ...]:
     """Tensor shape of a quantity: () for J and J_t, (n,) for a state, a parameter's own shape (b: (n,))."""
     if quantity.role == "J":
         return ()
-    if quantity.role in PARAMETER_ROLES:
+    if quantity.t is None and quantity.role in graph.parameters:
         return graph.spec.shapes[quantity.role]
     return (graph.symbols(quantity.role, quantity.t).rows,)
 
@@ -46,55 +45,65 @@ def as_tensor(graph: Graph, quantity: Quantity) -> np.ndarray:
 
 def _validate(graph: Graph, quantity: Quantity) -> None:
     z = graph.spec.z
-    if quantity.role in PARAMETER_ROLES:
-        if quantity.t is not None or quantity.role not in graph.parameters:
+    if quantity.t is None and quantity.role != "J":
+        if quantity.role not in graph.parameters:
             raise ValueError(f"{quantity} is not a parameter of this model ({', '.join(graph.parameters)})")
         return
-    if quantity.role not in TIME_ROLES:
-        raise ValueError(f"unknown quantity role {quantity.role!r}")
-    low = 0 if quantity.role == "s" else 1
     if quantity == Quantity("J"):
         return
-    if not isinstance(quantity.t, int) or not low <= quantity.t <= z:
+    if quantity.role not in (*graph.roles, "x", "y"):
+        raise ValueError(f"unknown quantity role {quantity.role!r}; this model has {', '.join(graph.roles)}, x, y")
+    low = 0 if quantity.role in graph.initial_states else 1
+    if not isinstance(quantity.t, int) or isinstance(quantity.t, bool) or not low <= quantity.t <= z:
         raise ValueError(f"{quantity.role} needs a time index in {low}..{z}, got {quantity.t!r}")
+
+
+def _owners(graph: Graph) -> dict[sympy.Symbol, Quantity]:
+    """Which quantity each symbol belongs to (built once per graph)."""
+    owners = graph._cache.get("owners")
+    if owners is None:
+        owners = {}
+        for name, matrix in graph.parameters.items():
+            owners.update({symbol: Quantity(name) for symbol in matrix})
+        for state, matrix in graph.initial_states.items():
+            owners.update({symbol: Quantity(state, 0) for symbol in matrix})
+        for t in range(1, graph.spec.z + 1):
+            owners.update({symbol: Quantity("x", t) for symbol in graph.xs[t - 1]})
+            owners.update({symbol: Quantity("y", t) for symbol in graph.ys[t - 1]})
+        for step in graph.steps:
+            owners.update({symbol: Quantity(step.role, step.t) for symbol in step.symbols})
+        graph._cache["owners"] = owners
+    return owners
 
 
 def dependencies(graph: Graph, quantity: Quantity) -> tuple[Quantity, ...]:
     """The quantities that ``quantity``'s own definition reads (one edge of the unrolled graph)."""
-    role, t = quantity.role, quantity.t
-    bias = "b" in graph.parameters
     if quantity == Quantity("J"):
         return tuple(Quantity("J", k) for k in range(1, graph.spec.z + 1))
-    if role == "J":
-        return (Quantity("yhat", t), Quantity("y", t))
-    if role == "yhat":
-        return (Quantity("V"), Quantity("s", t)) + ((Quantity("c"),) if bias else ())
-    if role == "s" and t >= 1:
-        return (Quantity("u", t),)
-    if role == "u":
-        return (Quantity("W"), Quantity("x", t), Quantity("U"), Quantity("s", t - 1)) + ((Quantity("b"),) if bias else ())
-    return ()
-
-
-def activation_derivative(graph: Graph, t: int) -> sympy.Matrix:
-    """``f'(u_t)`` as a column, written through ``s_t`` where the rule table has that form (1 − s², ...)."""
-    rule = graph.activation
-    if rule.derivative_of_output is not None:
-        return graph.symbols("s", t).applyfunc(rule.derivative_of_output)
-    return graph.symbols("u", t).applyfunc(rule.derivative)
+    if quantity.t is None or quantity.role in ("x", "y") or (quantity.t == 0 and quantity.role in graph.initial_states):
+        return ()
+    owners, found = _owners(graph), []
+    for symbol in sorted(graph.step(quantity.role, quantity.t).expression.free_symbols, key=str):
+        owner = owners[symbol]
+        if owner not in found:
+            found.append(owner)
+    return tuple(found)
 
 
 def local_jacobian(graph: Graph, of: Quantity, wrt: Quantity) -> np.ndarray:
-    """∂ of / ∂ wrt for a direct edge, shape ``shape_of(of) + shape_of(wrt)``, from the rule tables."""
-    if of.role == "s":
-        return np.diag(np.array(list(activation_derivative(graph, of.t)), dtype=object))
+    """∂ of / ∂ wrt for a direct edge, shape ``shape_of(of) + shape_of(wrt)``, from the local definitions."""
     if of == Quantity("J"):
         return np.array(sympy.Integer(1), dtype=object)
     if of.role == "J" and wrt.role == "yhat":
         yhat_t, y_t = graph.symbols("yhat", of.t), graph.symbols("y", of.t)
         return np.array(graph.loss.gradient(list(yhat_t), list(y_t)), dtype=object)
-    definition = graph.step(of.role, of.t).expression
-    entries = [sympy.diff(expr, sym) for expr in definition for sym in as_tensor(graph, wrt).ravel()]
+    step = graph.step(of.role, of.t)
+    variables = list(as_tensor(graph, wrt).ravel())
+    wanted = set(variables)
+    entries = []
+    for i in range(step.symbols.rows):
+        partials = step_partials(step, i, wanted)
+        entries += [sympy.Add(*partials.get(v, [])) for v in variables]
     return np.array(entries, dtype=object).reshape(shape_of(graph, of) + shape_of(graph, wrt))
 
 
@@ -124,6 +133,7 @@ def derivative(graph: Graph, of: Quantity, wrt: Quantity, *, immediate: bool = F
 
 def _derivative(graph: Graph, of: Quantity, wrt: Quantity, immediate: bool) -> np.ndarray:
     memo: dict[Quantity, np.ndarray | None] = {}
+    states = set(graph.spec.state_names)
     target_shape = shape_of(graph, wrt)
 
     def visit(node: Quantity) -> np.ndarray | None:
@@ -134,7 +144,7 @@ def _derivative(graph: Graph, of: Quantity, wrt: Quantity, immediate: bool) -> n
             eye = np.array([[sympy.Integer(int(i == j)) for j in range(size)] for i in range(size)], dtype=object)
             memo[node] = eye.reshape(target_shape + target_shape)
             return memo[node]
-        frozen = immediate and node.role == "s" and node != of
+        frozen = immediate and node.role in states and node != of
         total = None
         for dep in () if frozen else dependencies(graph, node):
             inner = visit(dep)
@@ -149,14 +159,3 @@ def _derivative(graph: Graph, of: Quantity, wrt: Quantity, immediate: bool) -> n
     if result is None:
         return np.full(shape_of(graph, of) + target_shape, sympy.Integer(0), dtype=object)
     return result
-
-
-def to_matrix(tensor: np.ndarray) -> sympy.Matrix:
-    """A rank ≤ 2 object tensor as a SymPy Matrix (a vector becomes a column)."""
-    if tensor.ndim == 0:
-        return sympy.Matrix([[tensor.item()]])
-    if tensor.ndim == 1:
-        return sympy.Matrix(list(tensor))
-    if tensor.ndim == 2:
-        return sympy.Matrix(tensor.tolist())
-    raise ValueError(f"a tensor of rank {tensor.ndim} has no matrix form")

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 import sympy
 from sympy.printing.latex import LatexPrinter
 
+from ..cells import CELLS
 from ..notation import NOTATIONS, TIME_ROLES, Notation, parse_symbol_name
 
 
@@ -41,8 +42,8 @@ class RNNLatexPrinter(LatexPrinter):
 
     def element_name(self, role: str, indices: tuple[int, ...]) -> str:
         """LaTeX of one scalar of a role: time index first for time roles, element indices 1-based."""
-        head = self.notation[role]
-        if role in TIME_ROLES:
+        head = self.role_latex(role)
+        if role in TIME_ROLES or role in _CELL_TIME_ROLES or role.startswith("delta_"):
             time, elements = (indices[0],), indices[1:]
         else:
             time, elements = (), indices
@@ -55,14 +56,31 @@ class RNNLatexPrinter(LatexPrinter):
             return rf"({head})_{_braced(subscript)}"
         return f"{head}_{_braced(subscript)}"
 
+    def role_latex(self, role: str) -> str | None:
+        """LaTeX of a role: the notation's name, a gated cell's letter, ``δ^{h}`` for a state's adjoint."""
+        if role in self.notation.latex:
+            return self.notation[role]
+        if role.startswith("delta_"):
+            return rf"\delta^{{{role[6:]}}}"
+        if role in _CELL_TIME_ROLES:
+            return role
+        if role in _CELL_PARAMETERS:
+            head, _, tail = role.partition("_")
+            return f"{head}_{{{tail}}}" if tail else head
+        return None
+
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         parsed = parse_symbol_name(expr.name)
-        if parsed is None:
+        if parsed is None or self.role_latex(parsed[0]) is None:
             return super()._print_Symbol(expr, style=style)
         return self.element_name(*parsed)
 
     def _print_Transpose(self, expr: Any) -> str:
         return f"{self.parenthesize_super(self._print(expr.arg))}^{{\\top}}"
+
+
+_CELL_TIME_ROLES = frozenset(eq.name for cell in CELLS.values() for eq in cell.equations)
+_CELL_PARAMETERS = frozenset(name for cell in CELLS.values() for name in cell.parameter_names)
 
 
 def scalar_roles_of(spec: Any) -> dict[str, tuple[bool, ...]]:
