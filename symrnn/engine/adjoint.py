@@ -105,13 +105,17 @@ class Gradients(Mapping):
         return {name: matrix.xreplace(nested) for name, matrix in self.matrices.items()}
 
 
-def backward(graph: Graph) -> Gradients:
+def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = None) -> Gradients:
     """Generic symbolic reverse mode over the unrolled program: linear in z.
 
     Each adjoint is ``v̄ = Σ_consumers ∂consumer/∂v · consumer̄``, the partials from the small local
     definitions. States get named adjoint symbols (``δ_t``), so the program stays linear in z; the
     adjoints of other intermediates are local to a step and stay inline. ``g_t = ∂J_t/∂ŷ_t`` comes
     from the loss rule table.
+
+    Args:
+        graph: the unrolled program.
+        seeds: extra adjoints entering from outside the program (``∂J_{>z}/∂s_z`` for one step of a scan).
     """
     spec, cell = graph.spec, graph.spec.cell_definition
     states = set(cell.states)
@@ -121,6 +125,8 @@ def backward(graph: Graph) -> Gradients:
         leaves |= {symbol for matrix in graph.initial_states.values() for symbol in matrix}
     wanted = leaves | set(graph.definitions)
     bar: dict[sympy.Symbol, list[sympy.Expr]] = defaultdict(list)
+    for symbol, seed in (seeds or {}).items():
+        bar[symbol].append(seed)
     definitions: dict[sympy.Symbol, sympy.Expr] = {}
     adjoints: dict[str, dict[int, sympy.Matrix]] = {state: {} for state in cell.states}
     for step in reversed(graph.steps):

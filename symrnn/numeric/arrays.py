@@ -24,14 +24,27 @@ def _as_float_array(name: str, value: Any) -> np.ndarray:
     return array
 
 
+def _initial_state(spec: RNNSpec, s0: Any) -> Any:
+    """An LSTM's ``(h0, c0)`` pair joined into one state vector (the states' order); anything else as given."""
+    states = len(spec.state_names)
+    if states > 1 and isinstance(s0, (tuple, list)) and len(s0) == states:
+        parts = [_as_float_array(f"s0[{i}]", part) for i, part in enumerate(s0)]
+        if all(part.ndim >= 1 and part.shape == parts[0].shape for part in parts):
+            return np.concatenate(parts, axis=-1)
+    return s0
+
+
 def validate_call(
-    spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None
+    spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None, *, any_length: bool = False
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, bool]:
     """Check one call against ``spec`` and bring data to batched form.
 
+    Args:
+        any_length: accept sequences of any length (backends that loop over time), not only ``spec.z``.
+
     Returns:
-        ``(params, xs (B,z,e), ys (B,z,m), s0 (B,n), batched)``; ``batched`` says whether the caller
-        gave a leading batch axis (results then keep it).
+        ``(params, xs (B,z,e), ys (B,z,m), s0 (B,S), batched)``; ``batched`` says whether the caller
+        gave a leading batch axis (results then keep it); S is the whole state's size (2n for the LSTM).
     """
     if not isinstance(params, Mapping):
         raise TypeError("params must be a mapping such as {'W': ..., 'U': ..., 'V': ..., 'b': ..., 'c': ...}")
@@ -50,21 +63,24 @@ def validate_call(
             raise ValueError(f"params[{name!r}] must have shape {shapes[name]}, got {arrays[name].shape}")
     xs_array, ys_array = _as_float_array("xs", xs), _as_float_array("ys", ys)
     batched = xs_array.ndim == 3
+    if any_length and xs_array.ndim in (2, 3) and xs_array.shape[-2] >= 1:
+        shapes = {**shapes, "xs": (xs_array.shape[-2], spec.e), "ys": (xs_array.shape[-2], spec.m)}
     if xs_array.shape[-2:] != shapes["xs"] or xs_array.ndim not in (2, 3):
         raise ValueError(f"xs must have shape {shapes['xs']} or (B, *{shapes['xs']}), got {xs_array.shape}")
     expected_ys = (xs_array.shape[0], *shapes["ys"]) if batched else shapes["ys"]
     if ys_array.shape != expected_ys:
         raise ValueError(f"ys must have shape {expected_ys} to match xs {xs_array.shape}, got {ys_array.shape}")
-    B = xs_array.shape[0] if batched else 1
+    B, S = (xs_array.shape[0] if batched else 1), spec.state_size
     if s0 is None:
-        s0_array = np.zeros((B, spec.n))
+        s0_array = np.zeros((B, S))
     else:
-        s0_array = _as_float_array("s0", s0)
-        if s0_array.shape == (spec.n,):
-            s0_array = np.broadcast_to(s0_array, (B, spec.n))
-        elif not (batched and s0_array.shape == (B, spec.n)):
-            allowed = f"({spec.n},)" + (f" or ({B}, {spec.n})" if batched else "")
-            raise ValueError(f"s0 must have shape {allowed}, got {s0_array.shape}")
+        s0_array = _as_float_array("s0", _initial_state(spec, s0))
+        if s0_array.shape == (S,):
+            s0_array = np.broadcast_to(s0_array, (B, S))
+        elif not (batched and s0_array.shape == (B, S)):
+            allowed = f"({S},)" + (f" or ({B}, {S})" if batched else "")
+            pair = " (or a pair (h0, c0))" if len(spec.state_names) > 1 else ""
+            raise ValueError(f"s0 must have shape {allowed}{pair}, got {s0_array.shape}")
     if not batched:
         xs_array, ys_array = xs_array[None], ys_array[None]
     return arrays, xs_array, ys_array, np.asarray(s0_array, dtype=np.float64), batched
@@ -104,8 +120,8 @@ def flat_arguments(spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s
     arrays, xs_b, ys_b, s0_b, batched = validate_call(spec, params, xs, ys, s0)
     B = xs_b.shape[0]
     parameters = np.concatenate([arrays[name].ravel() for name in names])
-    rows = np.empty((B, parameters.size + spec.n + xs_b[0].size + ys_b[0].size))
-    p, q = parameters.size, parameters.size + spec.n
+    rows = np.empty((B, parameters.size + spec.state_size + xs_b[0].size + ys_b[0].size))
+    p, q = parameters.size, parameters.size + spec.state_size
     rows[:, :p] = parameters
     rows[:, p:q] = s0_b
     rows[:, q:q + xs_b[0].size] = xs_b.reshape(B, -1)
@@ -117,4 +133,4 @@ def argument_layout(spec: RNNSpec) -> tuple[tuple[str, ...], tuple[tuple[int, ..
     """``(parameter names, their shapes then the xs and ys shapes, zero s0)`` for :func:`flat_arguments`."""
     names = tuple(name for name in spec.parameter_names if name != "s0")
     shapes = tuple(spec.shapes[name] for name in (*names, "xs", "ys"))
-    return names, shapes, np.zeros(spec.n)
+    return names, shapes, np.zeros(spec.state_size)
