@@ -105,7 +105,8 @@ class Gradients(Mapping):
         return {name: matrix.xreplace(nested) for name, matrix in self.matrices.items()}
 
 
-def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = None) -> Gradients:
+def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = None,
+             name_every_adjoint: bool = False) -> Gradients:
     """Generic symbolic reverse mode over the unrolled program: linear in z.
 
     Each adjoint is ``v̄ = Σ_consumers ∂consumer/∂v · consumer̄``, the partials from the small local
@@ -116,6 +117,8 @@ def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = 
     Args:
         graph: the unrolled program.
         seeds: extra adjoints entering from outside the program (``∂J_{>z}/∂s_z`` for one step of a scan).
+        name_every_adjoint: give every intermediate's adjoint a named symbol (``bar_a_t_i``), not only the
+            states': compact programs for compilers (one step of a scan).
     """
     spec, cell = graph.spec, graph.spec.cell_definition
     states = set(cell.states)
@@ -136,12 +139,14 @@ def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = 
             for symbol, g in zip(yhat_t, graph.loss.gradient(list(yhat_t), list(y_t))):
                 bar[symbol].append(g)
             continue
-        if step.role in states:
-            named = sympy.Matrix([sympy.Symbol(symbol_name(adjoint_role(step.role), step.t, i), real=True)
+        if step.role in states or name_every_adjoint:
+            role = adjoint_role(step.role) if step.role in states else f"bar_{step.role}"
+            named = sympy.Matrix([sympy.Symbol(symbol_name(role, step.t, i), real=True)
                                   for i in range(step.symbols.rows)])
             for symbol, adjoint in zip(step.symbols, named):
                 definitions[adjoint] = sympy.Add(*bar.pop(symbol, []))
-            adjoints[step.role][step.t] = named
+            if step.role in states:
+                adjoints[step.role][step.t] = named
             seeds = list(named)
         else:
             seeds = [sympy.Add(*bar.pop(symbol, [])) for symbol in step.symbols]

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import sympy
 
-from ..activations import activation_rule
+import numpy as np
+
 from ..errors import SymRNNError
-from ..losses import loss_rule
-from ..notation import symbol_name
+from ..notation import parse_symbol_name, symbol_name
 from ..spec import RNNSpec
+from .step import StepProgram, step_program
 
 INSTALL_HINT = "pip install symrnn[fast]"
 AUTO_SIZE = 64  # auto uses SymEngine from z·n² of this many scalar entries on (SymPy is fine below)
@@ -106,11 +107,51 @@ class FastGradients:
         return {to_sympy(symbol): to_sympy(expression) for symbol, expression in self.definitions.items()}
 
 
-def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
-    """Reverse-mode BPTT of ``spec`` built in SymEngine: ``symengine.diff`` gives each local partial.
+def nest_in_symengine(definitions: dict[sympy.Symbol, sympy.Expr], outputs: list[sympy.Expr]) -> list[Any]:
+    """``outputs`` with the named ``definitions`` substituted, built in SymEngine (a shared DAG, linear in size)."""
+    values: dict[Any, Any] = {}
+    converted = [(to_symengine(symbol), to_symengine(expression)) for symbol, expression in definitions.items()]
+    for symbol, expression in converted:
+        needed = {s: values[s] for s in expression.free_symbols if s in values}
+        values[symbol] = expression.xreplace(needed) if needed else expression
+    result = []
+    for entry in outputs:
+        entry = to_symengine(entry)
+        needed = {s: values[s] for s in entry.free_symbols if s in values}
+        result.append(entry.xreplace(needed) if needed else entry)
+    return result
 
-    The forward program is the one of :func:`symrnn.unroll.unroll` (same symbol names); the adjoint
-    ``δ_t = ∂J/∂s_t`` of each state is a named symbol, so the program stays linear in z.
+
+def _renamer(program: StepProgram) -> Callable[[int, int], dict[Any, Any]]:
+    """``rename(t, z)``: step symbols (time 1, previous state at time 0) as SymEngine symbols of time ``t``.
+
+    Parameters keep their names; the future adjoint ``∂J_{>t}/∂state_t`` becomes ``future_h_t_i`` (0 at t = z).
+    """
+    se = require_symengine()
+    symbols = set().union(*(expression.free_symbols for expression in program.definitions.values()))
+    symbols |= set(program.definitions) | set(program.state_prev) | set(program.x) | set(program.y)
+    symbols |= set().union(*(entry.free_symbols for entry in program.named_backward_outputs))
+    timed = []
+    for symbol in symbols - set(program.parameters) - set(program.adjoint):
+        role, indices = parse_symbol_name(symbol.name)
+        timed.append((se.Symbol(symbol.name), role, indices[0], indices[1:]))  # time first: x_1_i, a_1_i, J_1
+    future = [(se.Symbol(symbol.name), *parse_symbol_name(symbol.name)) for symbol in program.adjoint]
+
+    def rename(t: int, z: int) -> dict[Any, Any]:
+        mapping = {symbol: se.Symbol(symbol_name(role, time + t - 1, *rest)) for symbol, role, time, rest in timed}
+        for symbol, role, (i,) in future:
+            mapping[symbol] = se.Integer(0) if t == z else se.Symbol(symbol_name(role, t, i))
+        return mapping
+
+    return rename
+
+
+def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
+    """Reverse-mode BPTT of any cell in SymEngine: the engine's step program, renamed for every t.
+
+    The entry-level engine derives one step and its VJP once (in SymPy); each time step is that
+    program with its symbols renamed, built in SymEngine, so the program stays linear in z and the
+    adjoints ``∂J/∂state_t`` are named symbols.
 
     Args:
         spec: the model.
@@ -120,78 +161,71 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
         The :class:`FastGradients`.
     """
     se = require_symengine()
-    e, n, m, z = spec.e, spec.n, spec.m, spec.z
-    activation, loss = activation_rule(spec.activation), loss_rule(spec.loss, numeric=numeric)
-
-    def symbol(role: str, *indices: int) -> Any:
-        return se.Symbol(symbol_name(role, *indices))
-
-    # f and f' as SymEngine functions of one placeholder, converted from the SymPy rule table.
-    placeholder = sympy.Symbol(symbol_name("u", 0, 0), real=True)
-    f_u = to_symengine(activation.function(placeholder))
-    u_symbol = to_symengine(placeholder)
-    # f'(u_t) through the output s_t where the table has that form (as the structured route), else diff.
-    s_placeholder = sympy.Symbol(symbol_name("s", 0, 0), real=True)
-    if activation.derivative_of_output is not None:
-        f_prime, prime_argument = to_symengine(activation.derivative_of_output(s_placeholder)), "s"
-    else:
-        f_prime, prime_argument = se.diff(f_u, u_symbol), "u"
-    prime_symbol = to_symengine(s_placeholder) if prime_argument == "s" else u_symbol
-
-    W = [[symbol("W", i, j) for j in range(e)] for i in range(n)]
-    U = [[symbol("U", i, j) for j in range(n)] for i in range(n)]
-    V = [[symbol("V", i, j) for j in range(n)] for i in range(m)]
-    b = [symbol("b", i) for i in range(n)] if spec.bias else None
-    c = [symbol("c", i) for i in range(m)] if spec.bias else None
-    s = {0: [symbol("s", 0, i) for i in range(n)]}
-    xs = {t: [symbol("x", t, i) for i in range(e)] for t in range(1, z + 1)}
-    ys = {t: [symbol("y", t, i) for i in range(m)] for t in range(1, z + 1)}
-    u, yhat, definitions = {}, {}, {}
-    sympy_yhat = [sympy.Symbol(symbol_name("yhat", 0, i), real=True) for i in range(m)]
-    sympy_y = [sympy.Symbol(symbol_name("y", 0, i), real=True) for i in range(m)]
-    loss_value = to_symengine(loss.value(sympy_yhat, sympy_y))
-    loss_gradient = [to_symengine(entry) for entry in loss.gradient(sympy_yhat, sympy_y)]
-    placeholders = [to_symengine(symbol) for symbol in (*sympy_yhat, *sympy_y)]
-    J_symbols, g = [], {}
+    program = step_program(spec, numeric=numeric)
+    z, rename = spec.z, _renamer(program)
+    # Everything a step renames, in one SymEngine column: one xreplace per step (a mapping is converted
+    # to C++ on every call, so renaming entry by entry would cost O(entries × mapping)).
+    column = [*program.definitions, *program.definitions.values(), *program.named_backward_outputs]
+    column = se.DenseMatrix(len(column), 1, [to_symengine(entry) for entry in column])
+    D, S = len(program.definitions), len(program.state_prev)
+    names = [name for name in spec.parameter_names if name != "s0"]
+    sizes = [int(np.prod(spec.shapes[name])) for name in names]
+    definitions: dict[Any, Any] = {}
+    totals: list[list[Any]] = [[] for _ in range(sum(sizes))]
+    J_symbols = []
     for t in range(1, z + 1):
-        u[t] = [symbol("u", t, i) for i in range(n)]
-        s[t] = [symbol("s", t, i) for i in range(n)]
-        yhat[t] = [symbol("yhat", t, i) for i in range(m)]
-        for i in range(n):
-            total = se.Add(*[W[i][j] * xs[t][j] for j in range(e)], *[U[i][j] * s[t - 1][j] for j in range(n)])
-            definitions[u[t][i]] = total + b[i] if b else total
-        for i in range(n):
-            definitions[s[t][i]] = f_u.xreplace({u_symbol: u[t][i]})
-        for i in range(m):
-            total = se.Add(*[V[i][j] * s[t][j] for j in range(n)])
-            definitions[yhat[t][i]] = total + c[i] if c else total
-        J_t = symbol("J", t)
-        binding = dict(zip(placeholders, [*yhat[t], *ys[t]]))
-        definitions[J_t] = loss_value.xreplace(binding)
-        g[t] = [entry.xreplace(binding) for entry in loss_gradient]  # ∂J_t/∂ŷ_t from the loss table
-        J_symbols.append(J_t)
-    r: dict[int, list[Any]] = {}  # r_t = ∂J/∂u_t = f'(u_t) ⊙ δ_t
-    for t in range(z, 0, -1):
-        delta_t = [symbol("delta", t, j) for j in range(n)]
-        for j in range(n):
-            contributions = [V[i][j] * g[t][i] for i in range(m)]
-            if t < z:
-                contributions += [U[i][j] * r[t + 1][i] for i in range(n)]
-            definitions[delta_t[j]] = se.Add(*contributions)
-        at = s[t] if prime_argument == "s" else u[t]
-        r[t] = [f_prime.xreplace({prime_symbol: at[i]}) * delta_t[i] for i in range(n)]
-    steps = range(1, z + 1)
-    matrices = {
-        "W": [se.Add(*[r[t][i] * xs[t][j] for t in steps]) for i in range(n) for j in range(e)],
-        "U": [se.Add(*[r[t][i] * s[t - 1][j] for t in steps]) for i in range(n) for j in range(n)],
-        "V": [se.Add(*[g[t][i] * s[t][j] for t in steps]) for i in range(m) for j in range(n)],
-    }
-    if spec.bias:
-        matrices["b"] = [se.Add(*[r[t][i] for t in steps]) for i in range(n)]
-        matrices["c"] = [se.Add(*[g[t][i] for t in steps]) for i in range(m)]
+        entries = list(column.xreplace(rename(t, z)))
+        definitions.update(zip(entries[:D], entries[D:2 * D]))
+        renamed = entries[2 * D:]
+        J_symbols.append(renamed[0])
+        previous = renamed[1:1 + S]
+        if t == 1:
+            initial_gradient = previous  # ∂J/∂state_0
+        else:  # ∂J_{>t-1}/∂state_{t-1}, read by step t - 1 as its future adjoint
+            for adjoint, expression in zip(program.adjoint, previous):
+                role, (i,) = parse_symbol_name(adjoint.name)
+                definitions[se.Symbol(symbol_name(role, t - 1, i))] = expression
+        for k, entry in enumerate(renamed[1 + S:]):
+            totals[k].append(entry)
+    matrices, position = {}, 0
+    for name, size in zip(names, sizes):
+        matrices[name] = [se.Add(*totals[position + k]) for k in range(size)]
+        position += size
     if spec.initial_state_parameter:
-        matrices["s0"] = [se.Add(*[U[i][j] * r[1][i] for i in range(n)]) for j in range(n)]
-    leaves = [entry for row in W for entry in row] + [entry for row in U for entry in row]
-    leaves += [entry for row in V for entry in row] + (list(b) + list(c) if spec.bias else [])
-    leaves += s[0] + [entry for t in steps for entry in xs[t]] + [entry for t in steps for entry in ys[t]]
-    return FastGradients(spec, tuple(leaves), definitions, se.Add(*J_symbols), matrices)
+        matrices["s0"] = initial_gradient
+    # Leaves in the order of Graph.inputs: parameters, initial states, then every x_t, then every y_t.
+    leaves = [to_symengine(symbol) for symbol in program.parameters + program.state_prev]
+    for inputs in (program.x, program.y):
+        leaves += [se.Symbol(_at(symbol.name, t)) for t in range(1, z + 1) for symbol in inputs]
+    return FastGradients(spec, tuple(leaves), _ordered(definitions), se.Add(*J_symbols), matrices)
+
+
+def _at(name: str, t: int) -> str:
+    role, (time, *rest) = parse_symbol_name(name)
+    return symbol_name(role, time + t - 1, *rest)
+
+
+def _ordered(definitions: dict[Any, Any]) -> dict[Any, Any]:
+    """Definitions in an order where each refers only to earlier ones (forward by t, adjoints from z down)."""
+    order: dict[Any, Any] = {}
+    pending = dict(definitions)
+    placed: set = set()
+
+    def place(symbol: Any) -> None:
+        stack = [symbol]
+        while stack:
+            current = stack[-1]
+            if current in placed:
+                stack.pop()
+                continue
+            missing = [s for s in pending[current].free_symbols if s in pending and s not in placed and s != current]
+            if missing:
+                stack.extend(missing)
+                continue
+            order[current] = pending[current]
+            placed.add(current)
+            stack.pop()
+
+    for symbol in definitions:
+        place(symbol)
+    return order

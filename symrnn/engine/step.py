@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..unroll import Graph, unroll
 from .adjoint import backward
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class StepProgram:
     """One time step in symbols, for any cell.
 
@@ -35,11 +36,26 @@ class StepProgram:
     x: list[sympy.Symbol]
     y: list[sympy.Symbol]
     adjoint: list[sympy.Symbol]
-    forward_outputs: list[sympy.Expr]
-    backward_outputs: list[sympy.Expr]
     definitions: dict[sympy.Symbol, sympy.Expr]
     named_forward_outputs: list[sympy.Expr]
     named_backward_outputs: list[sympy.Expr]
+
+    @cached_property
+    def _nested(self) -> dict[sympy.Symbol, sympy.Expr]:
+        nested: dict[sympy.Symbol, sympy.Expr] = {}
+        for symbol, expression in self.definitions.items():
+            nested[symbol] = expression.xreplace(nested)
+        return nested
+
+    @cached_property
+    def forward_outputs(self) -> list[sympy.Expr]:
+        """state_t in parameters, state_prev and x only (nested; SymPy, so small cells only)."""
+        return [entry.xreplace(self._nested) for entry in self.named_forward_outputs]
+
+    @cached_property
+    def backward_outputs(self) -> list[sympy.Expr]:
+        """``[J_t, *adjoint_prev, *contributions]`` in the backward inputs only (nested; small cells only)."""
+        return [entry.xreplace(self._nested) for entry in self.named_backward_outputs]
 
     @property
     def forward_inputs(self) -> list[sympy.Symbol]:
@@ -62,19 +78,13 @@ def step_program(spec: RNNSpec, *, numeric: bool = True) -> StepProgram:
     state_prev = [symbol for state in cell.states for symbol in graph.initial_states[state]]
     state_now = [symbol for state in cell.states for symbol in graph.symbols(state, 1)]
     adjoint = [sympy.Symbol(symbol_name(f"future_{state}", i), real=True) for state in cell.states for i in range(spec.n)]
-    gradients = backward(graph, seeds=dict(zip(state_now, adjoint)))
+    gradients = backward(graph, seeds=dict(zip(state_now, adjoint)), name_every_adjoint=True)
     names = [name for name in spec.parameter_names if name != "s0"]
     parameters = [symbol for name in names for symbol in graph.parameters[name]]
     contributions = [entry for name in names for entry in gradients[name]]
     named_backward = [graph.symbols("J", 1)[0], *gradients["s0"], *contributions]
-    nested = dict(graph.nested_definitions())
-    for symbol, expression in gradients.adjoint_definitions.items():
-        nested[symbol] = expression.xreplace(nested)
-    return StepProgram(
-        spec, parameters, state_prev, list(graph.xs[0]), list(graph.ys[0]), adjoint,
-        [nested[symbol] for symbol in state_now], [entry.xreplace(nested) for entry in named_backward],
-        gradients.definitions, state_now, named_backward,
-    )
+    return StepProgram(spec, parameters, state_prev, list(graph.xs[0]), list(graph.ys[0]), adjoint,
+                       gradients.definitions, state_now, named_backward)
 
 
 def state_jacobian(spec: RNNSpec) -> tuple[list[sympy.Symbol], list[sympy.Expr], sympy.Matrix]:

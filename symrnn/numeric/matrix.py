@@ -1,4 +1,4 @@
-"""Matrix-level NumPy source for one spec: batched matmuls, the δ recurrence, outer products over t."""
+"""Matrix-level NumPy source for any cell: the engine's matrix program printed as batched matmuls over time."""
 from __future__ import annotations
 
 from typing import Callable
@@ -6,7 +6,10 @@ from typing import Callable
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from ..activations import activation_rule
+from ..activations import ACTIVATIONS, Activation, activation_rule
+from ..cells.expression import Apply, Block, Constant, Hadamard, MatVec, Name, Node, Scale, Sum
+from ..engine.vjp import (Adjoint, Derivative, LossGradient, MatrixProgram, Next, Outer, Placed, Transposed,
+                          matrix_children, matrix_program)
 from ..losses import loss_rule
 from ..notation import symbol_name
 from ..spec import RNNSpec
@@ -28,22 +31,284 @@ def _printer() -> NumPyPrinter:
     return _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
 
 
-def activation_source(spec: RNNSpec) -> str:
-    """``f(u)`` and ``f_prime(u, s)`` as elementwise NumPy functions, printed from the activation rule table."""
-    rule, printer = activation_rule(spec.activation), _printer()
+def _rule(spec: RNNSpec, function: str) -> Activation:
+    return activation_rule(spec.activation) if function == "f" else ACTIVATIONS[function]
+
+
+def _used_functions(program: MatrixProgram) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, (Apply, Derivative)) and node.function not in found:
+            found.append(node.function)
+        for child in matrix_children(node):
+            walk(child)
+
+    for _, expression in program.equations:
+        walk(expression)
+    for equation in program.adjoints:
+        walk(equation.expression)
+    return found
+
+
+def functions_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
+    """Each element-wise function of the cell and its derivatives, printed from the activation rule table.
+
+    ``phi_<name>(u)``, ``phi_<name>_prime(u)`` and, where the table has it, ``phi_<name>_prime_out(y)``
+    (the derivative written through the output ``y = φ(u)``). The sigmoid is printed in its tanh form,
+    the same function without overflow of ``exp(-u)``.
+    """
+    program = program or matrix_program(spec)
+    printer = _printer()
     u = sympy.Symbol(symbol_name("u"), real=True)
-    s = sympy.Symbol(symbol_name("s"), real=True)
-    if rule.derivative_of_output is not None:
-        prime, through = rule.derivative_of_output(s), "written through the output s = f(u)"
-    else:
-        prime, through = rule.derivative(u), "as a function of u"
-    name = spec.activation_name
-    return (
-        f"def f(u):\n{INDENT}\"\"\"The activation ({name}), elementwise.\"\"\"\n"
-        f"{INDENT}return {printer.doprint(rule.function(u))}\n\n\n"
-        f"def f_prime(u, s):\n{INDENT}\"\"\"f'(u) ({through}), elementwise.\"\"\"\n"
-        f"{INDENT}return {printer.doprint(prime)}\n"
-    )
+    y = sympy.Symbol(symbol_name("s"), real=True)
+    blocks = []
+    for function in _used_functions(program):
+        rule = _rule(spec, function)
+        name = rule.name if function != "f" else f"{spec.activation_name} (f)"
+        value = rule.function(u)
+        if rule.name == "sigmoid":
+            value = sympy.Rational(1, 2) * (1 + sympy.tanh(u / 2))  # σ(u) exactly, no overflow
+        blocks.append(f"def phi_{function}(u):\n{INDENT}\"\"\"{name}, element-wise.\"\"\"\n"
+                      f"{INDENT}return {printer.doprint(value)} + 0 * u\n")
+        prime = rule.derivative(u)
+        if rule.name == "sigmoid":
+            prime = value * (1 - value)
+        blocks.append(f"def phi_{function}_prime(u):\n{INDENT}\"\"\"Its derivative, element-wise.\"\"\"\n"
+                      f"{INDENT}return {printer.doprint(prime)} + 0 * u\n")
+        if rule.derivative_of_output is not None:
+            blocks.append(f"def phi_{function}_prime_out(s):\n{INDENT}\"\"\"Its derivative written through the "
+                          f"output s.\"\"\"\n{INDENT}return {printer.doprint(rule.derivative_of_output(y))} + 0 * s\n")
+    return "\n\n".join(blocks)
+
+
+def core_parameters(spec: RNNSpec) -> list[str]:
+    """The argument names of the core function: the parameters (spec order), xs, ys, s0."""
+    return [name for name in spec.parameter_names if name != "s0"] + ["xs", "ys", "s0"]
+
+
+class _Coder:
+    """Prints matrix-program nodes as NumPy expressions at one time index ``t`` or over all times at once."""
+
+    def __init__(self, spec: RNNSpec, program: MatrixProgram) -> None:
+        self.spec, self.program = spec, program
+        self.states = set(program.cell.states)
+        self.rows = {name: size.value(spec.e, spec.n) for name, size in program.cell.sizes.items()}
+        self.rows.update({name: spec.shapes[name][0] for name in program.cell.parameter_names})
+        self.rows.update({"x": spec.e, **{f"{state}_prev": spec.n for state in self.states}})
+
+    def array(self, node: Node, t: str | None) -> str:
+        """Name, adjoint or g_t as an indexed array (whole time axis when ``t`` is None)."""
+        def at(name: str, offset: str = "") -> str:
+            return name if t is None else f"{name}[{t}{offset}]"
+
+        if isinstance(node, Name):
+            name = node.name
+            if name in self.program.cell.parameter_names:
+                return f"P_{name}"
+            if name == "x":
+                return at("X")
+            if name.endswith("_prev"):
+                state = name[: -len("_prev")]
+                return f"S_{state}[:-1]" if t is None else f"S_{state}[{t}]"
+            if name in self.states:
+                return f"S_{name}[1:]" if t is None else f"S_{name}[{t} + 1]"
+            if name in self.rows:
+                return at(f"F_{name}")
+            return f"P_{name}"  # the output layer's V
+        if isinstance(node, Adjoint):
+            return at(f"A_{node.name}")
+        if isinstance(node, LossGradient):
+            return at("G")
+        raise TypeError(f"{type(node).__name__} is not an array")
+
+    def size(self, node: Node) -> int:
+        if isinstance(node, (Name, Adjoint)):
+            return self.rows[node.name]
+        if isinstance(node, LossGradient):
+            return self.spec.m
+        if isinstance(node, (MatVec, Transposed)):
+            rows, columns = self.matrix_shape(node.matrix)
+            return rows if isinstance(node, MatVec) else columns
+        if isinstance(node, Block):
+            return self.size(node.operand) // node.count
+        if isinstance(node, Placed):
+            return self.size(node.operand) * node.count
+        sizes = [self.size(child) for child in matrix_children(node) if not isinstance(child, Constant)]
+        return sizes[0]
+
+    def matrix_shape(self, node: Node) -> tuple[int, int]:
+        if isinstance(node, Name):
+            return self.spec.shapes[node.name]
+        if isinstance(node, Block):
+            rows, columns = self.matrix_shape(node.operand)
+            return rows // node.count, columns
+        raise TypeError(f"{type(node).__name__} is not a matrix")
+
+    def matrix(self, node: Node) -> str:
+        if isinstance(node, Name):
+            return f"P_{node.name}"
+        if isinstance(node, Block):
+            rows = self.matrix_shape(node.operand)[0] // node.count
+            return f"{self.matrix(node.operand)}[{node.index * rows}:{(node.index + 1) * rows}]"
+        raise TypeError(f"{type(node).__name__} is not a matrix")
+
+    def code(self, node: Node, t: str | None) -> str:
+        if isinstance(node, (Name, Adjoint, LossGradient)):
+            return self.array(node, t)
+        if isinstance(node, Constant):
+            return repr(float(node.value))
+        if isinstance(node, Scale):
+            return f"{float(node.factor)!r} * {self.code(node.operand, t)}"
+        if isinstance(node, Sum):
+            return "(" + " + ".join(self.code(term, t) for term in node.terms) + ")"
+        if isinstance(node, Hadamard):
+            return f"({self.code(node.left, t)} * {self.code(node.right, t)})"
+        if isinstance(node, MatVec):
+            return f"({self.code(node.vector, t)} @ {self.matrix(node.matrix)}.T)"
+        if isinstance(node, Transposed):
+            return f"({self.code(node.vector, t)} @ {self.matrix(node.matrix)})"
+        if isinstance(node, Apply):
+            return f"phi_{node.function}({self.code(node.operand, t)})"
+        if isinstance(node, Derivative):
+            rule = _rule(self.spec, node.function)
+            if node.output is not None and rule.derivative_of_output is not None:
+                return f"phi_{node.function}_prime_out({self.array(Name(node.output), t)})"
+            return f"phi_{node.function}_prime({self.code(node.operand, t)})"
+        if isinstance(node, Block):
+            rows = self.size(node.operand) // node.count
+            return f"{self.code(node.operand, t)}[..., {node.index * rows}:{(node.index + 1) * rows}]"
+        if isinstance(node, Next):
+            if t is None:
+                raise TypeError("Next has no whole-time form")
+            return self.code(node.operand, f"{t} + 1")
+        raise TypeError(f"cannot print {type(node).__name__} as an expression")
+
+    def assign(self, target: str, node: Node, t: str | None, *, add: bool = False) -> list[str]:
+        """Statements ``target (+)= node``; placed blocks become slice updates, ``Next`` a guarded update."""
+        terms = node.terms if isinstance(node, Sum) else (node,)
+        plain = [term for term in terms if not isinstance(term, (Placed, Next))]
+        lines = []
+        if plain:
+            operator = "+=" if add else "="
+            lines.append(f"{target} {operator} " + " + ".join(self.code(term, t) for term in plain))
+        elif not add:
+            lines.append(f"{target} = 0.0")
+        for term in terms:
+            if isinstance(term, Placed):
+                rows = self.size(term.operand)
+                where = f"{target}[..., {term.index * rows}:{(term.index + 1) * rows}]"
+                lines += self.assign(where, term.operand, t, add=True)
+            elif isinstance(term, Next):
+                lines.append(f"if {t} + 1 < z:")
+                lines += [INDENT + line for line in self.assign(target, term.operand, f"{t} + 1", add=True)]
+        return lines
+
+    def is_static(self, node: Node, forward: bool) -> bool:
+        """Computable for all times at once: no adjoint or next step, and (forward) no state-dependent value."""
+        if isinstance(node, (Adjoint, Next)):
+            return False
+        if forward and isinstance(node, Name):
+            return node.name == "x" or node.name in self.program.cell.parameter_names
+        if forward and isinstance(node, LossGradient):
+            return False
+        return all(self.is_static(child, forward) for child in matrix_children(node))
+
+
+def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
+    """``forward_backward(<parameters>, xs, ys, s0)`` on batched arrays, printed from the engine's matrix program.
+
+    Forward: each equation per step (input projections hoisted over all steps); backward: each
+    adjoint per step in the program's order; each gradient the sum over t of its step contributions.
+    """
+    program = program or matrix_program(spec)
+    coder = _Coder(spec, program)
+    cell, n = program.cell, spec.n
+    arguments = ", ".join(f"P_{name}" if name not in ("xs", "ys", "s0") else name for name in core_parameters(spec))
+    lines = [f"def forward_backward({arguments}):",
+             f'{INDENT}"""Loss and per-sequence gradients: xs (B, z, e), ys (B, z, m), s0 (B, {spec.state_size}) '
+             f'-> (J (B,), gradients)."""',
+             f"{INDENT}B, z = xs.shape[0], xs.shape[1]",
+             f"{INDENT}X = xs.transpose(1, 0, 2)"]
+    for k, state in enumerate(cell.states):
+        lines += [f"{INDENT}S_{state} = numpy.empty((z + 1, B, {n}))",
+                  f"{INDENT}S_{state}[0] = s0[:, {k * n}:{(k + 1) * n}]"]
+    loop: list[str] = []
+    for name, expression in program.equations:
+        target = f"S_{name}[t + 1]" if name in coder.states else f"F_{name}[t]"
+        terms = expression.terms if isinstance(expression, Sum) else (expression,)
+        static = [term for term in terms if coder.is_static(term, forward=True)]
+        dynamic = [term for term in terms if not coder.is_static(term, forward=True)]
+        if name not in coder.states:
+            lines.append(f"{INDENT}F_{name} = numpy.empty((z, B, {coder.rows[name]}))")
+        if static and dynamic:
+            lines.append(f"{INDENT}H_{name} = numpy.zeros((z, B, {coder.rows[name]})) + "
+                         + " + ".join(coder.code(term, None) for term in static))
+            loop.append(f"{target} = H_{name}[t] + " + " + ".join(coder.code(term, "t") for term in dynamic))
+        elif static and name not in coder.states:
+            lines.append(f"{INDENT}F_{name}[:] = " + " + ".join(coder.code(term, None) for term in static))
+        else:
+            loop += coder.assign(target, expression, "t")
+    if loop:
+        lines.append(f"{INDENT}for t in range(z):")
+        lines += [2 * INDENT + line for line in loop]
+    output = coder.array(Name(cell.output), None)
+    plus_c = " + P_c" if spec.bias else ""
+    lines += [f"{INDENT}yhat = {output} @ P_V.T{plus_c}",
+              f"{INDENT}J_t, G = loss_terms(yhat, ys.transpose(1, 0, 2))"]
+    for equation in program.adjoints:
+        lines.append(f"{INDENT}A_{equation.name} = numpy.zeros((z, B, {coder.rows[equation.name]}))")
+    back: list[str] = []
+    for equation in program.adjoints:
+        back += coder.assign(f"A_{equation.name}[t]", equation.expression, "t")
+    lines.append(f"{INDENT}for t in range(z - 1, -1, -1):")
+    lines += [2 * INDENT + line for line in back]
+    lines.append(f"{INDENT}gradients = {{}}")
+    for name, contribution in program.parameters.items():
+        lines += _gradient_lines(coder, name, contribution)
+    if spec.initial_state_parameter:
+        parts = []
+        for state in cell.states:
+            node = program.initial[state]
+            parts.append(f"numpy.zeros((B, {n})) + " + ("0.0" if isinstance(node, Constant) else coder.code(node, "0")))
+        lines.append(f"{INDENT}gradients['s0'] = numpy.concatenate([{', '.join(parts)}], axis=-1)")
+    lines.append(f"{INDENT}return J_t.sum(axis=0), gradients")
+    return "\n".join(lines) + "\n"
+
+
+def _gradient_lines(coder: _Coder, name: str, contribution: Node) -> list[str]:
+    """``gradients[name] = Σ_t contribution_t`` per sequence: outer products as one einsum over t and the batch."""
+    shape = coder.spec.shapes[name]
+    target = f"gradients[{name!r}]"
+    lines = [f"{INDENT}{target} = numpy.zeros((B, {', '.join(map(str, shape))}))"]
+    terms = contribution.terms if isinstance(contribution, Sum) else (contribution,)
+    for term in terms:
+        where, inner = target, term
+        if isinstance(term, Placed):
+            rows = shape[0] // term.count
+            where, inner = f"{target}[:, {term.index * rows}:{(term.index + 1) * rows}]", term.operand
+        if isinstance(inner, Outer):
+            left, right = (coder.code(inner.left, None), coder.code(inner.right, None))
+            lines.append(f"{INDENT}{where} += numpy.einsum('tbi,tbj->bij', {left}, {right})")
+        else:
+            lines.append(f"{INDENT}{where} += ({coder.code(inner, None)}).sum(axis=0)")
+    return lines
+
+
+def module_body(spec: RNNSpec) -> str:
+    """The computational part of a generated module (needs only ``import numpy``)."""
+    program = matrix_program(spec)
+    return "\n\n".join([functions_source(spec, program), loss_source(spec), core_source(spec, program)])
+
+
+def compile_matrix(spec: RNNSpec) -> tuple[Callable, str]:
+    """``(forward_backward, source)``: the matrix-level code of ``spec`` executed in a fresh namespace."""
+    import numpy
+
+    source = "import numpy\n\n\n" + module_body(spec)
+    namespace: dict = {"numpy": numpy, "__name__": f"symrnn_matrix_{spec.cell_name}_{spec.activation_name}"}
+    exec(compile(source, "<symrnn matrix backend>", "exec"), namespace)  # noqa: S102 - our own printed code
+    return namespace["forward_backward"], source
 
 
 # Beyond this many outputs, printing the loss component by component costs O(m) NumPy calls per
@@ -100,63 +365,3 @@ def loss_source(spec: RNNSpec, *, vectorised: bool | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def core_parameters(spec: RNNSpec) -> list[str]:
-    """The argument names of the core function: W, U, V, (b, c,) xs, ys, s0."""
-    return ["W", "U", "V", *(("b", "c") if spec.bias else ()), "xs", "ys", "s0"]
-
-
-def core_source(spec: RNNSpec) -> str:
-    """``forward_backward(W, U, V, b, c, xs, ys, s0)`` on batched arrays: the structured BPTT as matmuls."""
-    arguments = ", ".join(core_parameters(spec))
-    plus_b, plus_c = (" + b", " + c") if spec.bias else ("", "")
-    body = f'''def forward_backward({arguments}):
-    """Loss and gradients for a batch: xs (B, z, e), ys (B, z, m), s0 (B, n) -> (J (B,), gradients).
-
-    Forward u_t = W x_t + U s_(t-1) + b, s_t = f(u_t), ŷ_t = V s_t + c; backward
-    δ_t = Vᵀ g_t + Uᵀ r_(t+1), r_t = f'(u_t) ⊙ δ_t; each gradient is a sum over t of outer products.
-    """
-    z, B = xs.shape[1], xs.shape[0]
-    u = xs.transpose(1, 0, 2) @ W.T{plus_b}  # (z, B, n): W x_t + b for every t at once
-    s = numpy.empty((z + 1, B, U.shape[0]))
-    s[0] = s0
-    U_T = U.T
-    for t in range(z):
-        u[t] += s[t] @ U_T
-        s[t + 1] = f(u[t])
-    yhat = s[1:] @ V.T{plus_c}  # (z, B, m)
-    J_t, g = loss_terms(yhat, ys.transpose(1, 0, 2))  # g_t = ∂J_t/∂ŷ_t, (z, B, m)
-    f_prime_u = f_prime(u, s[1:])
-    r = g @ V  # Vᵀ g_t for every t, then the recurrence adds Uᵀ r_(t+1) and multiplies by f'(u_t)
-    r[z - 1] *= f_prime_u if numpy.ndim(f_prime_u) == 0 else f_prime_u[z - 1]
-    for t in range(z - 2, -1, -1):
-        r[t] += r[t + 1] @ U
-        r[t] *= f_prime_u if numpy.ndim(f_prime_u) == 0 else f_prime_u[t]
-    r_by_sequence = r.transpose(1, 2, 0)  # (B, n, z)
-    g_by_sequence = g.transpose(1, 2, 0)  # (B, m, z)
-    gradients = {{
-        "W": r_by_sequence @ xs,  # Σ_t r_t x_tᵀ
-        "U": r_by_sequence @ s[:-1].transpose(1, 0, 2),  # Σ_t r_t s_(t-1)ᵀ
-        "V": g_by_sequence @ s[1:].transpose(1, 0, 2),  # Σ_t g_t s_tᵀ
-    }}
-'''
-    if spec.bias:
-        body += f'{INDENT}gradients["b"] = r.sum(axis=0)\n{INDENT}gradients["c"] = g.sum(axis=0)\n'
-    if spec.initial_state_parameter:
-        body += f'{INDENT}gradients["s0"] = r[0] @ U  # Uᵀ r_1\n'
-    body += f"{INDENT}return J_t.sum(axis=0), gradients\n"
-    return body
-
-
-def module_body(spec: RNNSpec) -> str:
-    """The computational part of a generated module (needs only ``import numpy``)."""
-    return "\n\n".join([activation_source(spec), loss_source(spec), core_source(spec)])
-
-
-def compile_matrix(spec: RNNSpec) -> tuple[Callable, str]:
-    """``(forward_backward, source)``: the matrix-level code of ``spec`` executed in a fresh namespace."""
-    import numpy
-
-    source = "import numpy\n\n\n" + module_body(spec)
-    namespace: dict = {"numpy": numpy, "__name__": f"symrnn_matrix_{spec.activation_name}_{spec.loss}"}
-    exec(compile(source, "<symrnn matrix backend>", "exec"), namespace)  # noqa: S102 - our own printed code
-    return namespace["forward_backward"], source

@@ -8,20 +8,24 @@ import numpy as np
 import sympy
 from sympy.utilities.lambdify import lambdify
 
-from ..engine.fast import symengine_available, to_symengine
+from ..engine.fast import nest_in_symengine, symengine_available, to_symengine
 from ..engine.step import step_program
 from ..spec import RNNSpec
 from .arrays import validate_call
 from .compile import CompiledRNN, overflow_error
 
 
-def _kernel(inputs: list[sympy.Symbol], outputs: list[sympy.Expr]) -> Callable[[np.ndarray], np.ndarray]:
-    """``rows (B, N) -> (B, K)``: SymEngine LLVM when installed, else a lambdified NumPy function."""
+def _kernel(inputs: list[sympy.Symbol], definitions: dict, outputs: list[sympy.Expr]) -> Callable[[np.ndarray], np.ndarray]:
+    """``rows (B, N) -> (B, K)``: SymEngine LLVM when installed, else a lambdified NumPy function.
+
+    ``outputs`` may read the named ``definitions`` (in order); both compilers keep them as common
+    subexpressions instead of nesting them.
+    """
     if symengine_available():
         import symengine as se
 
-        function = se.Lambdify([to_symengine(v) for v in inputs], [to_symengine(o) for o in outputs],
-                               backend="llvm", cse=True)
+        nested = nest_in_symengine(definitions, outputs)
+        function = se.Lambdify([to_symengine(v) for v in inputs], nested, backend="llvm", cse=True)
         size = len(outputs)
 
         def run(rows: np.ndarray) -> np.ndarray:
@@ -31,13 +35,24 @@ def _kernel(inputs: list[sympy.Symbol], outputs: list[sympy.Expr]) -> Callable[[
                 return out
             return function(rows)
         return run
-    function = lambdify([inputs], outputs, modules="numpy", cse=True, docstring_limit=0)
+    used = _needed(definitions, outputs)
+    function = lambdify([inputs], outputs, modules="numpy", docstring_limit=0,
+                        cse=lambda expressions: (used, list(expressions)))
 
     def run_numpy(rows: np.ndarray) -> np.ndarray:
         values = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in function(list(rows.T))],
                                      np.empty(rows.shape[0]))[:-1]
         return np.stack(values, axis=-1)
     return run_numpy
+
+
+def _needed(definitions: dict, outputs: list[sympy.Expr]) -> list[tuple[sympy.Symbol, sympy.Expr]]:
+    """The definitions that the outputs read, directly or not, in order."""
+    needed = set().union(*(entry.free_symbols for entry in outputs))
+    for symbol in reversed(list(definitions)):
+        if symbol in needed:
+            needed |= definitions[symbol].free_symbols
+    return [(symbol, expression) for symbol, expression in definitions.items() if symbol in needed]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +110,6 @@ class ScanCompiled(CompiledRNN):
 def compile_scan(spec: RNNSpec) -> ScanCompiled:
     """Compile one step of ``spec`` and its VJP; the returned function runs any sequence length."""
     program = step_program(spec, numeric=True)
-    forward_step = _kernel(program.forward_inputs, program.forward_outputs)
-    backward_step = _kernel(program.backward_inputs, program.backward_outputs)
+    forward_step = _kernel(program.forward_inputs, program.definitions, program.named_forward_outputs)
+    backward_step = _kernel(program.backward_inputs, program.definitions, program.named_backward_outputs)
     return ScanCompiled(spec, forward_step, "", "scan", forward_step, backward_step)
