@@ -293,7 +293,8 @@ def _initial_state(cell: _Cell, s0: Any, B: int, n: int, batched: bool) -> Array
     if s0 is None:
         return np.zeros((B, len(cell.states) * n))
     names = " and ".join(f"{name}0" for name in cell.states)
-    if isinstance(s0, (str, bytes, Mapping)) or not hasattr(s0, "__len__") or len(s0) != len(cell.states):
+    if (isinstance(s0, (str, bytes, Mapping)) or not hasattr(s0, "__len__") or len(s0) != len(cell.states)
+            or any(value is not None and np.ndim(value) == 0 for value in s0)):  # one state, not a pair
         raise ValueError(f"s0 must be a pair ({', '.join(f'{name}0' for name in cell.states)}) for this cell, "
                          f"{names} each of shape (n,) or (B, n), or None for zeros")
     return np.concatenate([_one_state(f"s0[{k}] ({name}0)", value, B, n, batched)
