@@ -10,7 +10,8 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def random_cell_case(rng: np.random.Generator, *, cell: str, z: int, e: int, n: int, m: int, bias: bool,
-                     loss: str, batch: int | None = None, zero_s0: bool = False) -> tuple[dict, Any, Any, Any]:
+                     loss: str, batch: int | None = None,
+                     zero_s0: bool = False) -> tuple[dict, Any, Any, Any]:
     """Parameters, xs, ys and s0 of moderate size (gradients neither vanish nor explode at z <= 8).
 
     ``bias=False`` leaves out b, b_U and c (PyTorch's ``bias=False`` and no output bias). The LSTM's

@@ -50,17 +50,19 @@ def case_away_from_kinks(seed: int, *, cell: str, activation: str, **sizes):
 @pytest.mark.parametrize("cell, activation", VARIANTS)
 def test_every_cell_matches_central_differences(cell, activation, loss, bias, size_index):
     z, e, n, m = SIZES[size_index]
-    params, xs, ys, s0 = case_away_from_kinks(1000 + size_index, cell=cell, activation=activation, z=z, e=e, n=n,
-                                              m=m, bias=bias, loss=loss, zero_s0=size_index == 1)
+    params, xs, ys, s0 = case_away_from_kinks(1000 + size_index, cell=cell, activation=activation, z=z, e=e,
+                                              n=n, m=m, bias=bias, loss=loss, zero_s0=size_index == 1)
     kwargs = {"activation": activation, "loss": loss, "cell": cell, "initial_state_gradient": True}
     J, analytic = loss_and_gradients(params, xs, ys, s0, **kwargs)
     numeric = central_difference_gradients(params, xs, ys, s0, **kwargs)
     shapes = expected_shapes(cell, e, n, m)
-    expected_keys = {"W", "U", "V", "s0"} | ({"b", "c"} | ({"b_U"} if cell != "rnn" else set()) if bias else set())
+    biases = ({"b", "b_U", "c"} if cell != "rnn" else {"b", "c"}) if bias else set()
+    expected_keys = {"W", "U", "V", "s0"} | biases
     assert set(analytic) == set(numeric) == expected_keys
     assert all(analytic[key].shape == numeric[key].shape == shapes[key] for key in expected_keys)
     assert np.ndim(J) == 0
-    assert abs(J - forward(params, xs, ys, s0, activation=activation, loss=loss, cell=cell)["J"]) < EXACT_TOLERANCE
+    J_forward = forward(params, xs, ys, s0, activation=activation, loss=loss, cell=cell)["J"]
+    assert abs(J - J_forward) < EXACT_TOLERANCE
     error = relative_error(flat(analytic), flat(numeric))  # one scale for the whole gradient
     assert error < FINITE_DIFF_TOLERANCE, f"analytic: {flat(analytic)} numeric: {flat(numeric)}"
 
@@ -92,7 +94,8 @@ def test_lstm_forward_by_hand_scalar():
     # n = e = m = 1: W, U, b, b_U hold the gates i, f, g, o in this order (PyTorch's stacking).
     W, U, b, b_U = [0.3, -0.5, 0.8, 0.2], [0.4, 0.1, -0.6, 0.7], [0.1, 0.2, -0.1, 0.05], [-0.2, 0.3, 0.1, 0.0]
     V, c_out, xs, ys, h, c = 1.5, -0.2, [0.9, -1.1], [0.3, 0.4], 0.25, -0.5
-    params = {"W": np.array(W)[:, None], "U": np.array(U)[:, None], "b": b, "b_U": b_U, "V": [[V]], "c": [c_out]}
+    params = {"W": np.array(W)[:, None], "U": np.array(U)[:, None], "b": b, "b_U": b_U, "V": [[V]],
+              "c": [c_out]}
     out = forward(params, np.array(xs)[:, None], np.array(ys)[:, None], ([h], [c]), cell="lstm")
     J = 0.0
     for t, (x, y) in enumerate(zip(xs, ys), start=1):
@@ -112,7 +115,8 @@ def test_gru_forward_by_hand_scalar():
     # PyTorch's GRU: b_hn stays inside r ⊙ (W_hn h + b_hn); gates r, z, n in this order.
     W, U, b, b_U = [0.3, -0.5, 0.8], [0.4, 0.1, -0.6], [0.1, 0.2, -0.1], [-0.2, 0.3, 0.45]
     V, c_out, xs, ys, h = 1.5, -0.2, [0.9, -1.1], [0.3, 0.4], 0.25
-    params = {"W": np.array(W)[:, None], "U": np.array(U)[:, None], "b": b, "b_U": b_U, "V": [[V]], "c": [c_out]}
+    params = {"W": np.array(W)[:, None], "U": np.array(U)[:, None], "b": b, "b_U": b_U, "V": [[V]],
+              "c": [c_out]}
     out = forward(params, np.array(xs)[:, None], np.array(ys)[:, None], [h], cell="gru")
     J = 0.0
     for t, (x, y) in enumerate(zip(xs, ys), start=1):
@@ -246,8 +250,8 @@ def test_truncation_at_least_z_is_the_full_gradient(cell):
 
 def test_truncation_one_is_the_immediate_gradient_by_hand():
     # τ = 1 keeps only the (t, t) terms: ∂J/∂W = Σ_t (f'(u_t) ⊙ Vᵀ g_t) x_tᵀ, and s_0 only hears J_1.
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(31), cell="rnn", z=4, e=2, n=3, m=2, bias=True,
-                                          loss="sse")
+    params, xs, ys, s0 = random_cell_case(np.random.default_rng(31), cell="rnn", z=4, e=2, n=3, m=2,
+                                          bias=True, loss="sse")
     out = forward(params, xs, ys, s0)
     r = (1.0 - np.tanh(out["u"]) ** 2) * ((out["yhat"] - ys) @ params["V"])  # (z, n)
     _, g = loss_and_gradients(params, xs, ys, s0, truncation=1, initial_state_gradient=True)
@@ -281,7 +285,8 @@ def test_gated_batch_equals_single_calls(cell, s0_kind, truncation):
         numeric = central_difference_gradients(params, xs, ys, s0_batch, **kwargs)
         assert relative_error(flat(numeric), flat(gradients)) < FINITE_DIFF_TOLERANCE
     for i in range(B):
-        J_i, gradients_i = loss_and_gradients(params, xs[i], ys[i], initial(i), truncation=truncation, **kwargs)
+        J_i, gradients_i = loss_and_gradients(params, xs[i], ys[i], initial(i), truncation=truncation,
+                                              **kwargs)
         assert relative_error(J[i], J_i) < EXACT_TOLERANCE
         for key in gradients_i:
             assert relative_error(gradients[key][i], gradients_i[key]) < EXACT_TOLERANCE, key
@@ -302,7 +307,8 @@ def _lstm_arguments(**changes) -> dict:
 
 
 BAD_CELL_INPUTS = [
-    (_lstm_arguments(cell="transformer"), ValueError, r"unknown cell 'transformer'; choose one of rnn, lstm, gru"),
+    (_lstm_arguments(cell="transformer"), ValueError,
+     r"unknown cell 'transformer'; choose one of rnn, lstm, gru"),
     (_lstm_arguments(cell=None), TypeError, r"cell must be a name"),
     (_lstm_arguments(activation="relu"), ValueError, r"cell='lstm' uses PyTorch's fixed sigmoid"),
     (_lstm_arguments(W=np.ones((6, 3))), ValueError, r"params\['W'\] must be a 2-D array of shape \(4n, e\)"),
@@ -316,8 +322,8 @@ BAD_CELL_INPUTS = [
     (_lstm_arguments(s0=(np.ones(2), np.ones(2), np.ones(2))), ValueError, r"s0 must be a pair"),
     (_lstm_arguments(s0=(np.ones(2), np.ones(3))), ValueError, r"s0\[1\] \(c0\) must have shape \(n,\)"),
     (_lstm_arguments(s0=(np.ones(2), [np.nan, 0.0])), ValueError, r"s0\[1\] \(c0\) contains NaN"),
-    (_lstm_arguments(cell="gru", W=np.ones((6, 3)), U=np.ones((6, 2)), s0=(np.ones(2), np.ones(2))), ValueError,
-     r"s0 must have shape \(n,\) = \(2,\), got \(2, 2\)"),
+    (_lstm_arguments(cell="gru", W=np.ones((6, 3)), U=np.ones((6, 2)), s0=(np.ones(2), np.ones(2))),
+     ValueError, r"s0 must have shape \(n,\) = \(2,\), got \(2, 2\)"),
     (_lstm_arguments(W=None, U=np.ones((8, 3))), ValueError, r"params\['U'\] must have shape \(4n, n\)"),
 ]
 
@@ -335,7 +341,8 @@ def test_bad_cell_inputs_name_the_argument(function, arguments, error, message):
 def test_bad_truncation(truncation, error):
     arguments = _lstm_arguments()
     with pytest.raises(error, match="truncation"):
-        loss_and_gradients(arguments["params"], arguments["xs"], arguments["ys"], cell="lstm", truncation=truncation)
+        loss_and_gradients(arguments["params"], arguments["xs"], arguments["ys"], cell="lstm",
+                           truncation=truncation)
 
 
 def test_lstm_with_defaults_runs():  # the well-formed base of the table above

@@ -1,4 +1,4 @@
-"""Hand-written NumPy forward pass and BPTT for the rnn, lstm and gru cells: the independent oracle (no SymPy)."""
+"""Hand-written NumPy BPTT for the rnn, lstm and gru cells: an independent oracle (no SymPy)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, NamedTuple, Union
@@ -295,8 +295,9 @@ def _initial_state(cell: _Cell, s0: Any, B: int, n: int, batched: bool) -> Array
     names = " and ".join(f"{name}0" for name in cell.states)
     if (isinstance(s0, (str, bytes, Mapping)) or not hasattr(s0, "__len__") or len(s0) != len(cell.states)
             or any(value is not None and np.ndim(value) == 0 for value in s0)):  # one state, not a pair
-        raise ValueError(f"s0 must be a pair ({', '.join(f'{name}0' for name in cell.states)}) for this cell, "
-                         f"{names} each of shape (n,) or (B, n), or None for zeros")
+        pair = ", ".join(f"{name}0" for name in cell.states)
+        raise ValueError(f"s0 must be a pair ({pair}) for this cell, {names} each of shape (n,) or (B, n), "
+                         f"or None for zeros")
     return np.concatenate([_one_state(f"s0[{k}] ({name}0)", value, B, n, batched)
                            for k, (name, value) in enumerate(zip(cell.states, s0))], axis=1)
 
@@ -307,8 +308,8 @@ def _prepare(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLik
     cell_rows = _resolve_cell(cell)
     f, f_prime = _resolve_activation(activation)
     if cell != "rnn" and not (isinstance(activation, str) and activation == "tanh"):
-        raise ValueError(f"cell={cell!r} uses PyTorch's fixed sigmoid gates and tanh; leave activation at its "
-                         f"default 'tanh' (got {activation!r})")
+        raise ValueError(f"cell={cell!r} uses PyTorch's fixed sigmoid gates and tanh; leave activation at "
+                         f"its default 'tanh' (got {activation!r})")
     loss_value, loss_gradient = _resolve_loss(loss)
     allowed = cell_rows.parameters
     if not isinstance(params, Mapping):
@@ -361,7 +362,8 @@ def _prepare(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLik
         raise ValueError(f"params is missing W; W ({rows}, e) is required unless e = 0 "
                          f"(xs of shape (z, 0), autonomous system)")
     if x.shape[2] != e:
-        raise ValueError(f"xs has {x.shape[2]} inputs per step but params['W'] has shape ({rows}, e) = {W.shape}")
+        raise ValueError(f"xs has {x.shape[2]} inputs per step but params['W'] has shape ({rows}, e) = "
+                         f"{W.shape}")
     y = _as_float_array("ys", ys)
     _require_shape("ys", y, (B, z, m) if batched else (z, m), "(B, z, m)" if batched else "(z, m)")
     y = y if batched else y[np.newaxis]
@@ -519,7 +521,8 @@ def loss_and_gradients(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys
         if isinstance(truncation, (bool, np.bool_)) or not isinstance(truncation, (int, np.integer)):
             raise TypeError(f"truncation must be None or a positive integer, got {truncation!r}")
         if truncation < 1:
-            raise ValueError(f"truncation must be a positive integer (steps to back-propagate), got {truncation}")
+            raise ValueError(f"truncation must be a positive integer (steps to back-propagate through), "
+                             f"got {truncation}")
     p = _prepare(params, xs, ys, s0, activation, loss, cell)
     trace = _run(p)
     g = p.loss_gradient(trace.yhat, p.ys)  # g_t = ∂J_t/∂ŷ_t, (B, z, m)
