@@ -151,3 +151,18 @@ def test_truncated_reference_equals_torch_detach(cell, activation, tau):
                                  initial_state_gradient=True)
     theirs = torch_truncated_gradients(cell, activation, params, xs, ys, s0, tau=tau)
     assert worst_error(ours, theirs) < PEER_TOLERANCE, f"ours: {ours} torch: {theirs}"
+
+
+@pytest.mark.parametrize("cell, activation", VARIANTS)
+def test_autonomous_system_equals_torch_on_a_zero_input(cell, activation):
+    # nn.RNN/LSTM/GRU refuse input_size = 0; fed x_t = 0 they compute the autonomous system whatever W is.
+    z, n, m = 6, 3, 2
+    params, _, ys, s0 = random_cell_case(np.random.default_rng(70), cell=cell, z=z, e=1, n=n, m=m, bias=True,
+                                         loss="sse")
+    autonomous = {key: value for key, value in params.items() if key != "W"}  # e = 0: no W at all
+    J, ours = loss_and_gradients(autonomous, np.zeros((z, 0)), ys, s0, cell=cell, activation=activation,
+                                 initial_state_gradient=True)
+    J_torch, theirs = torch_gradients(cell, activation, params, np.zeros((z, 1)), ys, s0, loss="sse", bias=True)
+    assert not np.any(theirs.pop("W"))  # exactly zero: ∂J/∂W = Σ_t ā_t x_tᵀ with every x_t = 0
+    assert relative_error(J, J_torch) < PEER_TOLERANCE
+    assert worst_error(ours, theirs) < PEER_TOLERANCE, f"ours: {ours} torch: {theirs}"
