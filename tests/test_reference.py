@@ -57,6 +57,11 @@ params = {"W": [[0.5]], "U": [[0.3]], "V": [[0.7]]}
 J, gradients = reference.loss_and_gradients(params, [[1.0], [2.0]], [[0.5], [0.1]])
 numeric = finite_diff.central_difference_gradients(params, [[1.0], [2.0]], [[0.5], [0.1]])
 assert reference.relative_error(gradients["W"], numeric["W"]) < 1e-6
+for cell, G in (("lstm", 4), ("gru", 3)):  # the gated cells too, and the autonomous system (e = 0, no W)
+    params = {"U": [[0.3]] * G, "V": [[0.7]], "b": [0.1] * G}
+    J, gradients = reference.loss_and_gradients(params, [[], []], [[0.5], [0.1]], cell=cell)
+    numeric = finite_diff.central_difference_gradients(params, [[], []], [[0.5], [0.1]], cell=cell)
+    assert reference.relative_error(gradients["U"], numeric["U"]) < 1e-6
 assert "sympy" not in sys.modules, "the oracle loaded sympy"
 assert not any(name == "symrnn" or name.startswith("symrnn.") for name in sys.modules)
 print("ok")

@@ -1,4 +1,4 @@
-"""Central finite differences of the reference loss: a derivative-free numeric oracle (NumPy only)."""
+"""Central finite differences of the reference loss, for every cell: a derivative-free oracle (NumPy only)."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike, NDArray
 
 # The only import from this package, and a relative one: loaded as part of a package (symrnn.numeric, or
 # the stand-alone stub package of tests/test_reference.py) this module never imports symrnn/__init__.py.
-from .reference import Activation, _prepare, forward
+from .reference import Activation, _prepare, _run
 
 __all__ = ["DEFAULT_STEP", "central_difference_gradients"]
 
@@ -20,21 +20,24 @@ DEFAULT_STEP = 1e-6
 
 
 def central_difference_gradients(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLike,
-                                 s0: ArrayLike | None = None, *, activation: Activation = "tanh",
+                                 s0: Any = None, *, activation: Activation = "tanh",
                                  loss: str = "sse", step: float = DEFAULT_STEP,
-                                 initial_state_gradient: bool = False) -> dict[str, NDArray[np.float64]]:
+                                 initial_state_gradient: bool = False,
+                                 cell: str = "rnn") -> dict[str, NDArray[np.float64]]:
     """Each gradient entry as ``(J(θ + h) − J(θ − h)) / 2h`` of ``reference.forward(...)["J"]``.
 
     A shared parameter is perturbed for all sequences of a batch at once: each sequence's loss depends
     only on its own data, so one pair of forward passes gives every sequence's partial derivative.
 
     Args:
-        params, xs, ys, s0, activation, loss: as for :func:`symrnn.numeric.reference.forward`.
+        params, xs, ys, s0, activation, loss, cell: as for :func:`symrnn.numeric.reference.forward`
+            (the LSTM's ``s0`` is a pair ``(h0, c0)``).
         step: the difference step ``h`` (absolute), positive and finite.
         initial_state_gradient: also return ``"s0"``, the gradient with respect to the initial state.
 
     Returns:
-        The gradients with the keys and shapes of :func:`symrnn.numeric.reference.loss_and_gradients`.
+        The gradients with the keys and shapes of :func:`symrnn.numeric.reference.loss_and_gradients`
+        (the LSTM's ``"s0"`` is ``(2, n)``: ∂J/∂h_0 then ∂J/∂c_0).
 
     Raises:
         ValueError: as for ``forward``, or a step that is not positive and finite.
@@ -46,15 +49,16 @@ def central_difference_gradients(params: Mapping[str, ArrayLike | None], xs: Arr
         raise ValueError(f"step must be positive and finite, got {step!r}")
     if not isinstance(initial_state_gradient, (bool, np.bool_)):
         raise TypeError(f"initial_state_gradient must be True or False, got {initial_state_gradient!r}")
-    p = _prepare(params, xs, ys, s0, activation, loss)
+    p = _prepare(params, xs, ys, s0, activation, loss, cell)
     values: dict[str, Any] = dict(p.params)
     if initial_state_gradient:
-        values["s0"] = p.s0  # (B, n): per sequence, so one perturbation moves every sequence's own s_0
+        values["s0"] = p.s0  # (B, S), flat: per sequence, so one perturbation moves every sequence's own s_0
 
     def loss_at(changed: str, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        current = {**values, changed: theta}
-        s_0 = current.pop("s0", p.s0)
-        return forward(current, p.xs, p.ys, s_0, activation=activation, loss=loss)["J"]  # (B,)
+        if changed == "s0":
+            return _run(p._replace(s0=theta)).J_t.sum(axis=1)  # (B,)
+        current = {**p.params, changed: theta}
+        return _run(p._replace(params=current, W=current.get("W", p.W))).J_t.sum(axis=1)
 
     B = p.xs.shape[0]
     gradients: dict[str, NDArray[np.float64]] = {}
@@ -70,4 +74,6 @@ def central_difference_gradients(params: Mapping[str, ArrayLike | None], xs: Arr
             two_h = theta_plus[where] - theta_minus[where]  # the step actually taken, after rounding
             gradient[(slice(None), *index)] = (loss_at(name, theta_plus) - loss_at(name, theta_minus)) / two_h
         gradients[name] = gradient
+    if initial_state_gradient and len(p.cell.states) > 1:  # the LSTM: (B, 2, n), rows ∂J/∂h_0 and ∂J/∂c_0
+        gradients["s0"] = gradients["s0"].reshape(B, len(p.cell.states), p.n)
     return gradients if p.batched else {name: gradient[0] for name, gradient in gradients.items()}
