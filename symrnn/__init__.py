@@ -6,7 +6,7 @@ from typing import Any
 from .check import CheckReport, check
 from .engine.structured import Gradients, backward
 from .errors import FormulaError, SymRNNError
-from .numeric.compile import CompiledRNN, compile_spec as compile  # noqa: A001 - the DESIGN.md name
+from .numeric.compile import CompiledRNN, compile_spec as compile  # noqa: A001 - the public name
 from .spec import RNNSpec
 from .unroll import Graph, unroll
 

@@ -26,12 +26,12 @@ spec.loader.exec_module(module)
 data = json.loads(sys.stdin.read())
 arrays = {key: np.array(value) for key, value in data.items() if value is not None}
 names = [name for name in ("W", "U", "V", "b", "c") if name in arrays]
-J, grads = module.loss_and_grad(*[arrays[name] for name in names], arrays["xs"], arrays["ys"], arrays.get("s0"))
+J, grads = module.loss_and_grad({name: arrays[name] for name in names}, arrays["xs"], arrays["ys"], arrays.get("s0"))
 errors = []
 for bad in ("shape", "nan"):
     xs = arrays["xs"][..., :-1] if bad == "shape" else np.full_like(arrays["xs"], np.nan)
     try:
-        module.loss_and_grad(*[arrays[name] for name in names], xs, arrays["ys"])
+        module.loss_and_grad({name: arrays[name] for name in names}, xs, arrays["ys"])
     except ValueError as error:
         errors.append(str(error))
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("sympy", "symrnn"))
@@ -76,8 +76,9 @@ def test_generated_module_runs_standalone(tmp_path: Path, activation: str, loss:
 def test_signature_follows_bias() -> None:
     with_bias = generate_module(RNNSpec())
     without = generate_module(RNNSpec(bias=False))
-    assert "def loss_and_grad(W, U, V, b, c, xs, ys, s0=None):" in with_bias
-    assert "def loss_and_grad(W, U, V, xs, ys, s0=None):" in without
+    assert "def loss_and_grad(params, xs, ys, s0=None):" in with_bias and "without" not in with_bias
+    assert "exactly the keys W, U, V, b, c;" in with_bias
+    assert "exactly the keys W, U, V;" in without
     for source in (with_bias, without):
         compile(source, "generated", "exec")
         assert "import sympy" not in source and "symrnn." not in source
@@ -95,4 +96,4 @@ def test_bad_backend_and_cli(tmp_path: Path) -> None:
         generate_module(RNNSpec(), backend="c")
     target = tmp_path / "cli_rnn.py"
     assert main(["codegen", "--z", "3", "-o", str(target)]) == 0
-    assert "RNNSpec(z=3," in target.read_text()
+    assert "RNNSpec(cell=rnn, z=3," in target.read_text()

@@ -17,7 +17,7 @@ EXACT_TOLERANCE = 1e-12  # a batch against single calls: the same arithmetic
 
 @lru_cache(maxsize=None)
 def numpy_backend(spec: RNNSpec) -> CompiledRNN:
-    return symrnn.compile(spec)
+    return symrnn.compile(spec, backend="numpy")
 
 
 def make_call(seed: int, spec: RNNSpec, batch: int | None):
@@ -30,8 +30,9 @@ def make_call(seed: int, spec: RNNSpec, batch: int | None):
     return params, rng.normal(size=(*lead, spec.z, spec.e)), rng.normal(size=(*lead, spec.z, spec.m))
 
 
-def test_default_backend_is_numpy_and_matches_reference() -> None:
+def test_default_backend_is_auto_and_the_numpy_backend_matches_reference() -> None:
     spec = RNNSpec(z=3, e=2, n=2, m=1)
+    assert symrnn.compile(spec).backend.startswith("auto")
     fn = numpy_backend(spec)
     assert fn.backend == "numpy" and "def " in fn.source
     params, xs, ys = make_call(0, spec, None)

@@ -46,9 +46,11 @@ def test_step_program_is_one_step_only() -> None:
     spec = RNNSpec(z=10_000, e=2, n=2, m=1)
     program = step_program(spec)  # its size does not depend on z
     assert len(program.forward_outputs) == 2
-    assert len(program.backward_outputs) == 1 + 2 + 2 + 1  # J_t, a_(t-1), r_t, g_t
+    # J_t, the previous state's adjoint, then this step's share of W (2x2), U (2x2), V (1x2), b (2), c (1).
+    assert len(program.backward_outputs) == 1 + 2 + 4 + 4 + 2 + 2 + 1
     names = {symbol.name for expression in program.backward_outputs for symbol in expression.free_symbols}
-    assert all(name.split("_")[0] in {"W", "U", "V", "b", "c", "s", "x", "y", "delta"} for name in names)
+    assert all(name.split("_")[0] in {"W", "U", "V", "b", "c", "s", "x", "y", "future"} for name in names)
+    assert all(not name.split("_")[-2].isdigit() or int(name.split("_")[-2]) <= 1 for name in names)
 
 
 def test_scan_without_symengine(monkeypatch: pytest.MonkeyPatch) -> None:

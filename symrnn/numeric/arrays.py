@@ -63,7 +63,10 @@ def validate_call(
             raise ValueError(f"params[{name!r}] must have shape {shapes[name]}, got {arrays[name].shape}")
     xs_array, ys_array = _as_float_array("xs", xs), _as_float_array("ys", ys)
     batched = xs_array.ndim == 3
-    if any_length and xs_array.ndim in (2, 3) and xs_array.shape[-2] >= 1:
+    if any_length:
+        if xs_array.ndim not in (2, 3) or xs_array.shape[-1] != spec.e or xs_array.shape[-2] < 1:
+            raise ValueError(f"xs must have shape (z, {spec.e}) or (B, z, {spec.e}) for any z >= 1, "
+                             f"got {xs_array.shape}")
         shapes = {**shapes, "xs": (xs_array.shape[-2], spec.e), "ys": (xs_array.shape[-2], spec.m)}
     if xs_array.shape[-2:] != shapes["xs"] or xs_array.ndim not in (2, 3):
         raise ValueError(f"xs must have shape {shapes['xs']} or (B, *{shapes['xs']}), got {xs_array.shape}")

@@ -1,7 +1,9 @@
 """Matrix-level NumPy source for any cell: the engine's matrix program printed as batched matmuls over time."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
+
+import numpy as np
 
 import sympy
 from sympy.printing.numpy import NumPyPrinter
@@ -13,6 +15,8 @@ from ..engine.vjp import (Adjoint, Derivative, LossGradient, MatrixProgram, Next
 from ..losses import loss_rule
 from ..notation import symbol_name
 from ..spec import RNNSpec
+from .arrays import validate_call
+from .base import CompiledRNN, overflow_error
 
 INDENT = "    "
 
@@ -299,6 +303,27 @@ def module_body(spec: RNNSpec) -> str:
     """The computational part of a generated module (needs only ``import numpy``)."""
     program = matrix_program(spec)
     return "\n\n".join([functions_source(spec, program), loss_source(spec), core_source(spec, program)])
+
+
+class MatrixCompiled(CompiledRNN):
+    """Matrix-level NumPy code: matmuls over the batch, the adjoint recurrence, outer products over t."""
+
+    def evaluate(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict, bool]:
+        arrays, xs_b, ys_b, s0_b, batched = validate_call(self.spec, params, xs, ys, s0, any_length=True)
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                J, grads = self.function(*arrays.values(), xs_b, ys_b, s0_b)
+            except FloatingPointError as error:
+                raise overflow_error(str(error)) from None
+        if not batched:
+            return float(J[0]), {name: value[0] for name, value in grads.items()}, False
+        return J, grads, True
+
+
+def compile_matrix_backend(spec: RNNSpec, *, reduce: str = "none") -> MatrixCompiled:
+    """The matrix-level backend of ``spec``, printed from the engine's matrix program (any z)."""
+    function, source = compile_matrix(spec)
+    return MatrixCompiled(spec, function, source, "matrix", reduce)
 
 
 def compile_matrix(spec: RNNSpec) -> tuple[Callable, str]:

@@ -12,7 +12,7 @@ from ..engine.fast import nest_in_symengine, symengine_available, to_symengine
 from ..engine.step import step_program
 from ..spec import RNNSpec
 from .arrays import validate_call
-from .compile import CompiledRNN, overflow_error
+from .base import CompiledRNN, overflow_error
 
 
 def _kernel(inputs: list[sympy.Symbol], definitions: dict, outputs: list[sympy.Expr]) -> Callable[[np.ndarray], np.ndarray]:
@@ -62,7 +62,7 @@ class ScanCompiled(CompiledRNN):
     forward_step: Callable | None = None
     backward_step: Callable | None = None
 
-    def __call__(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict[str, np.ndarray]]:
+    def evaluate(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict, bool]:
         arrays, xs_b, ys_b, s0_b, batched = validate_call(self.spec, params, xs, ys, s0, any_length=True)
         with np.errstate(over="raise", invalid="raise"):
             try:
@@ -72,8 +72,8 @@ class ScanCompiled(CompiledRNN):
         if not np.all(np.isfinite(J)):
             raise overflow_error("a non-finite loss")
         if not batched:
-            return float(J[0]), {name: value[0] for name, value in grads.items()}
-        return J, grads
+            return float(J[0]), {name: value[0] for name, value in grads.items()}, False
+        return J, grads, True
 
     def _scan(self, arrays: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray) -> tuple[np.ndarray, dict]:
         spec, (B, z, e), S, m = self.spec, xs.shape, self.spec.state_size, self.spec.m
@@ -107,9 +107,9 @@ class ScanCompiled(CompiledRNN):
         return J, grads
 
 
-def compile_scan(spec: RNNSpec) -> ScanCompiled:
+def compile_scan(spec: RNNSpec, *, reduce: str = "none") -> ScanCompiled:
     """Compile one step of ``spec`` and its VJP; the returned function runs any sequence length."""
     program = step_program(spec, numeric=True)
     forward_step = _kernel(program.forward_inputs, program.definitions, program.named_forward_outputs)
     backward_step = _kernel(program.backward_inputs, program.definitions, program.named_backward_outputs)
-    return ScanCompiled(spec, forward_step, "", "scan", forward_step, backward_step)
+    return ScanCompiled(spec, forward_step, "", "scan", reduce, forward_step, backward_step)

@@ -1,0 +1,41 @@
+"""The ``auto`` backend: straight-line LLVM code for small programs and batches, matrix code otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..engine.fast import symengine_available
+from ..spec import RNNSpec
+from .base import CompiledRNN, estimated_compile_seconds
+from .llvm import compile_llvm
+from .matrix import compile_matrix_backend
+
+# auto compiles LLVM straight-line code only while that takes about a second at most ...
+LLVM_AUTO_SECONDS = 1.0
+# ... and uses it up to this many sequences per call, where it beats matmuls over the batch.
+LLVM_AUTO_BATCH = 16
+
+
+@dataclass(frozen=True, eq=False)
+class AutoCompiled(CompiledRNN):
+    """Per call: straight-line code for small batches, matrix-level code for large ones."""
+
+    small: CompiledRNN | None = None
+    large: CompiledRNN | None = None
+
+    def evaluate(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict, bool]:
+        if self.small is not None and (np.ndim(xs) == 2 or len(xs) <= LLVM_AUTO_BATCH):
+            return self.small.evaluate(params, xs, ys, s0)
+        return self.large.evaluate(params, xs, ys, s0)
+
+
+def compile_auto(spec: RNNSpec, *, reduce: str = "none") -> AutoCompiled:
+    """``auto``: LLVM (when installed and quick to compile) for small batches, the matrix backend otherwise."""
+    large = compile_matrix_backend(spec)
+    quick = estimated_compile_seconds(spec, "llvm") <= LLVM_AUTO_SECONDS
+    small = compile_llvm(spec) if symengine_available() and quick else None
+    chosen = "llvm+matrix" if small is not None else "matrix"
+    return AutoCompiled(spec, large.function, large.source, f"auto ({chosen})", reduce, small, large)
