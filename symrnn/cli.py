@@ -29,11 +29,21 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def _add_spec_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (defaults: the notes' worked example)")
     group.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="cell kind (default rnn)")
     group.add_argument("--z", type=_positive, default=2, help="sequence length (default 2)")
-    group.add_argument("--e", type=_positive, default=2, help="input size (default 2)")
+    group.add_argument("--e", type=_non_negative, default=2, help="input size; 0 is the autonomous system (default 2)")
     group.add_argument("--n", type=_positive, default=2, help="state size (default 2)")
     group.add_argument("--m", type=_positive, default=1, help="output size (default 1)")
     group.add_argument("--activation", choices=("tanh", "sigmoid", "relu", "identity"), default="tanh")
@@ -44,9 +54,7 @@ def _add_spec_options(parser: argparse.ArgumentParser) -> None:
 
 def spec_from_arguments(arguments: argparse.Namespace) -> RNNSpec:
     """The spec named by the command-line options."""
-    if arguments.cell != "rnn":
-        raise SymRNNError(f"cell {arguments.cell!r} is not implemented yet; only --cell rnn is available")
-    return RNNSpec(z=arguments.z, e=arguments.e, n=arguments.n, m=arguments.m, activation=arguments.activation,
+    return RNNSpec(cell=arguments.cell, z=arguments.z, e=arguments.e, n=arguments.n, m=arguments.m, activation=arguments.activation,
                    loss=arguments.loss, bias=not arguments.no_bias, notation=arguments.notation)
 
 
