@@ -75,7 +75,7 @@ class RNNSpec:
 
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        """Shapes of parameters and per-sequence data (DESIGN.md: W (n,e), U (n,n), V (m,n), b (n,), c (m,))."""
+        """Shapes of parameters and per-sequence data (W (n,e), U (n,n), V (m,n), b (n,), c (m,))."""
         e, n, m, z = self.e, self.n, self.m, self.z
         return {"W": (n, e), "U": (n, n), "V": (m, n), "b": (n,), "c": (m,), "s0": (n,), "xs": (z, e), "ys": (z, m)}
 

@@ -116,7 +116,7 @@ class Graph:
 
 
 def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:
-    """Build the named-intermediate program of ``spec`` (DESIGN.md "unroll").
+    """Build the named-intermediate program of ``spec``: one step per intermediate, size linear in z.
 
     Args:
         spec: the model and its sizes.

@@ -16,7 +16,7 @@ def run(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProces
 
 
 def test_check_defaults_to_the_notes_worked_example_and_succeeds() -> None:
-    result = run("check", "--json")
+    result = run("check", "--json", "--quiet")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is True

@@ -31,7 +31,7 @@ def output_layout(spec: RNNSpec) -> list[tuple[str, int, int, tuple[int, ...]]]:
 
 
 def unpack(spec: RNNSpec, layout: list, out: np.ndarray, batched: bool) -> tuple[Any, dict[str, np.ndarray]]:
-    """Split flat outputs ``(K,)`` or ``(B, K)`` into ``(J, {name: gradient})`` (DESIGN.md shapes)."""
+    """Split flat outputs ``(K,)`` or ``(B, K)`` into ``(J, {name: gradient})``, each shaped like its parameter."""
     if not (math.isfinite(out.sum()) or np.isfinite(out).all()):
         raise overflow_error("a non-finite result")
     if not batched:

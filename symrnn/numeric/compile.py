@@ -41,7 +41,7 @@ def overflow_error(detail: str) -> ValueError:
 
 @dataclass(frozen=True, eq=False)
 class CompiledRNN:
-    """``J, grads = fn(params, xs, ys, s0=None)`` for one spec (DESIGN.md shapes and batch rule).
+    """``J, grads = fn(params, xs, ys, s0=None)`` for one spec (the README's shapes; a leading batch axis allowed).
 
     Attributes:
         spec: the model.
