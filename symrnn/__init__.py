@@ -4,15 +4,16 @@ The public names load on first use, so ``import symrnn`` (and the command line's
 must already be handled) does not wait for SymPy. A public function is never shadowed by the module of
 the same name (``symrnn.unroll``, ``symrnn.check``).
 """
+
 from __future__ import annotations
 
 import importlib
 import sys
 import types
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the package must load fast
-
 from .errors import FormulaError, SymRNNError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the package must load fast
 
 __version__ = "0.1.0"
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .formula.verify import verify
     from .latex.documents import derive
     from .numeric.compile import CompiledRNN
-    from .numeric.compile import compile_spec as compile  # noqa: A004 - the documented public name
+    from .numeric.compile import compile_spec as compile
     from .spec import RNNSpec
     from .unroll import Graph, unroll
 
@@ -83,5 +84,19 @@ class _Package(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Package
 
-__all__ = ["CheckReport", "CompiledRNN", "FormulaError", "Gradients", "Graph", "RNNSpec", "SymRNNError",
-           "__version__", "check", "compile", "derive", "gradients", "unroll", "verify"]
+__all__ = [
+    "CheckReport",
+    "CompiledRNN",
+    "FormulaError",
+    "Gradients",
+    "Graph",
+    "RNNSpec",
+    "SymRNNError",
+    "__version__",
+    "check",
+    "compile",
+    "derive",
+    "gradients",
+    "unroll",
+    "verify",
+]

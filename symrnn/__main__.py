@@ -1,4 +1,5 @@
 """``python -m symrnn`` and the ``symrnn`` command: Ctrl-C is handled from the first import on."""
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 This module imports only the standard library at load time: SymPy and the engine load inside the
 command, where Ctrl-C is already handled (exit 130, one line).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,8 @@ import difflib
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__, files, progress
 from .errors import SymRNNError
@@ -45,8 +47,12 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if ("%(default)" in text or default in (None, False, argparse.SUPPRESS)
-                or not action.option_strings or isinstance(default, bool)):
+        if (
+            "%(default)" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+            or isinstance(default, bool)
+        ):
             return text
         shown = " ".join(default) if isinstance(default, (list, tuple)) else "%(default)s"
         return f"{text} (default: {shown})"
@@ -109,16 +115,24 @@ def _add_spec_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--n", type=_positive, default=2, help="state size")
     group.add_argument("--m", type=_positive, default=1, help="output size")
     group.add_argument("--activation", choices=ACTIVATIONS, default="tanh", help="activation f of the state")
-    group.add_argument("--loss", choices=("sse", "ce"), default="sse",
-                       help="sse: ½‖ŷ_t − y_t‖²; ce: softmax cross-entropy")
+    group.add_argument(
+        "--loss", choices=("sse", "ce"), default="sse", help="sse: ½‖ŷ_t − y_t‖²; ce: softmax cross-entropy"
+    )
     group.add_argument("--no-bias", action="store_true", help="drop the biases b and c")
-    group.add_argument("--notation", choices=("notes", "d2l", "goodfellow"), default="notes",
-                       help="symbols of the lecture notes (s_t, W, U, V) or of a textbook (h_t, W_xh, ...)")
+    group.add_argument(
+        "--notation",
+        choices=("notes", "d2l", "goodfellow"),
+        default="notes",
+        help="symbols of the lecture notes (s_t, W, U, V) or of a textbook (h_t, W_xh, ...)",
+    )
 
 
-def _add_output_option(parser: argparse.ArgumentParser, metavar: str = "FILE", what: str = "the result") -> None:
-    parser.add_argument("-o", "--output", metavar=metavar,
-                        help=f"write {what} to {metavar} ('-': stdout) instead of stdout")
+def _add_output_option(
+    parser: argparse.ArgumentParser, metavar: str = "FILE", what: str = "the result"
+) -> None:
+    parser.add_argument(
+        "-o", "--output", metavar=metavar, help=f"write {what} to {metavar} ('-': stdout) instead of stdout"
+    )
 
 
 def spec_from_arguments(arguments: argparse.Namespace) -> RNNSpec:
@@ -127,8 +141,16 @@ def spec_from_arguments(arguments: argparse.Namespace) -> RNNSpec:
 
     if arguments.cell != "rnn":
         raise SymRNNError(f"--cell {arguments.cell} is not implemented yet; only --cell rnn is available")
-    return RNNSpec(z=arguments.z, e=arguments.e, n=arguments.n, m=arguments.m, activation=arguments.activation,
-                   loss=arguments.loss, bias=not arguments.no_bias, notation=arguments.notation)
+    return RNNSpec(
+        z=arguments.z,
+        e=arguments.e,
+        n=arguments.n,
+        m=arguments.m,
+        activation=arguments.activation,
+        loss=arguments.loss,
+        bias=not arguments.no_bias,
+        notation=arguments.notation,
+    )
 
 
 def write_output(text: str, path: str | None) -> str:
@@ -151,8 +173,10 @@ def _check(arguments: argparse.Namespace) -> int:
         text = json.dumps(report.as_json())
     else:
         lines = [f"check {report.spec}"]
-        lines += [f"  {name:26s} {'not run (too large)' if value is None else f'{value:.3e}'}"
-                  for name, value in errors.items()]
+        lines += [
+            f"  {name:26s} {'not run (too large)' if value is None else f'{value:.3e}'}"
+            for name, value in errors.items()
+        ]
         lines.append("all routes agree" if report.ok else "ROUTES DISAGREE")
         text = "\n".join(lines)
     write_output(text, arguments.output)
@@ -167,8 +191,10 @@ def _derive(arguments: argparse.Namespace) -> int:
 
     spec = spec_from_arguments(arguments)
     if arguments.expand == "all" and spec.z > EXPANSION_LIMIT:
-        raise SymRNNError(f"--expand all lists every (t, k) term only up to --z {EXPANSION_LIMIT} (got --z "
-                          f"{spec.z}); use --expand auto or --expand none to keep the sums in Σ form")
+        raise SymRNNError(
+            f"--expand all lists every (t, k) term only up to --z {EXPANSION_LIMIT} (got --z "
+            f"{spec.z}); use --expand auto or --expand none to keep the sums in Σ form"
+        )
     expand = {"auto": None, "all": True, "none": False}[arguments.expand]
     with progress.working("deriving"):
         document = derive(spec, expand=expand)
@@ -189,8 +215,10 @@ def _verify(arguments: argparse.Namespace) -> int:
     with progress.working("verifying"):
         verdict = verify(formula, z_max=arguments.z_max, spec=spec)
     write_output(json.dumps(verdict.as_json()) if arguments.json else verdict.describe(), arguments.output)
-    progress.summary(f"verify: {verdict.verdict} ({verdict.layout} layout, {verdict.checked} cases checked)"
-                     f"{_written(arguments.output)}")
+    progress.summary(
+        f"verify: {verdict.verdict} ({verdict.layout} layout, {verdict.checked} cases checked)"
+        f"{_written(arguments.output)}"
+    )
     return EXIT_OK if verdict.verdict == "holds" else EXIT_FAILED
 
 
@@ -205,8 +233,10 @@ def _audit(arguments: argparse.Namespace) -> int:
         text = "\n".join(entry.describe() for entry in entries)
     write_output(text, arguments.output)
     holding = sum(entry.verdict == "holds" for entry in entries)
-    progress.summary(f"audit: {len(entries)} items of the notes, {holding} hold as written, "
-                     f"{len(entries) - holding} do not{_written(arguments.output)}")
+    progress.summary(
+        f"audit: {len(entries)} items of the notes, {holding} hold as written, "
+        f"{len(entries) - holding} do not{_written(arguments.output)}"
+    )
     return EXIT_OK if holding == len(entries) else EXIT_FAILED
 
 
@@ -217,8 +247,10 @@ def _codegen(arguments: argparse.Namespace) -> int:
     with progress.working("generating code"):
         source = generate_module(spec, backend=arguments.backend)
     write_output(source, arguments.output)
-    progress.summary(f"codegen: NumPy module for z = {spec.z}, n = {spec.n} ({source.count(chr(10)) + 1} lines)"
-                     f"{_written(arguments.output)}")
+    progress.summary(
+        f"codegen: NumPy module for z = {spec.z}, n = {spec.n} ({source.count(chr(10)) + 1} lines)"
+        f"{_written(arguments.output)}"
+    )
     return EXIT_OK
 
 
@@ -239,9 +271,17 @@ def _gradflow(arguments: argparse.Namespace) -> int:
         pairs = list(itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"]))
     else:
         pairs = list(DEFAULT_CONFIGURATIONS)
-    flows = [gradient_flow(activation=a, initialisation=i, n=arguments.n, z=arguments.z, samples=arguments.samples,
-                           seed=arguments.seed)
-             for a, i in progress.bar(pairs, description="gradient flow")]
+    flows = [
+        gradient_flow(
+            activation=a,
+            initialisation=i,
+            n=arguments.n,
+            z=arguments.z,
+            samples=arguments.samples,
+            seed=arguments.seed,
+        )
+        for a, i in progress.bar(pairs, description="gradient flow")
+    ]
     if output is not None:
         suffix = ".png" if plot_on_stdout else os.path.splitext(output)[1].lower()
         with tempfile.TemporaryDirectory(prefix="symrnn-plot-") as directory:
@@ -259,8 +299,9 @@ def _gradflow(arguments: argparse.Namespace) -> int:
         print(f"{'configuration':28s}" + "".join(f"{'t = ' + str(t):>12s}" for t in columns))
         for flow in flows:
             print(f"{flow.label:28s}" + "".join(f"{flow.median[t - 1]:12.3e}" for t in columns))
-    plotted = "" if output is None else ", PNG plot on stdout" if plot_on_stdout else \
-        f", plot written to {output}"
+    plotted = (
+        "" if output is None else ", PNG plot on stdout" if plot_on_stdout else f", plot written to {output}"
+    )
     progress.summary(f"gradflow: {len(flows)} configurations, n = {arguments.n}, z = {arguments.z}{plotted}")
     return EXIT_OK
 
@@ -271,60 +312,116 @@ COMMANDS = ("check", "derive", "verify", "audit", "codegen", "gradflow")
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     version = f"symrnn {__version__}"
-    parser = _Parser(prog="symrnn", description="Machine-checked backpropagation through time for RNNs.",
-                     epilog=_epilog("success", "a check, verdict or audit item failed (see each command)"))
+    parser = _Parser(
+        prog="symrnn",
+        description="Machine-checked backpropagation through time for RNNs.",
+        epilog=_epilog("success", "a check, verdict or audit item failed (see each command)"),
+    )
     parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress bar and no summary line on stderr (errors are still reported)")
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary line on stderr (errors are still reported)",
+    )
     common.add_argument("--version", action="version", version=version)
 
     def command(name: str, handler: Callable, help_text: str, epilog: str, spec: bool = True) -> _Parser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=epilog, parents=[common])
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, epilog=epilog, parents=[common]
+        )
         sub.set_defaults(handler=handler)
         if spec:
             _add_spec_options(sub)
         return sub
 
-    sub = command("check", _check, "compare structured vs brute-force vs compiled vs reference vs finite differences",
-                  _epilog("every route agrees", "some route disagrees"))
+    sub = command(
+        "check",
+        _check,
+        "compare structured vs brute-force vs compiled vs reference vs finite differences",
+        _epilog("every route agrees", "some route disagrees"),
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     _add_output_option(sub, what="the report")
-    sub = command("derive", _derive, "write the derivation document of a model",
-                  _epilog("every equation's check passed", "some equation's check failed (marked in the document)"))
+    sub = command(
+        "derive",
+        _derive,
+        "write the derivation document of a model",
+        _epilog("every equation's check passed", "some equation's check failed (marked in the document)"),
+    )
     sub.add_argument("--format", choices=("latex", "markdown"), default="latex", help="document format")
-    sub.add_argument("--expand", choices=("auto", "all", "none"), default="auto",
-                     help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)")
+    sub.add_argument(
+        "--expand",
+        choices=("auto", "all", "none"),
+        default="auto",
+        help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)",
+    )
     _add_output_option(sub, what="the document")
-    sub = command("verify", _verify, "verdict on a hand-written formula",
-                  _epilog("the formula holds", "the formula fails, or the verdict is undecided"))
+    sub = command(
+        "verify",
+        _verify,
+        "verdict on a hand-written formula",
+        _epilog("the formula holds", "the formula fails, or the verdict is undecided"),
+    )
     sub.add_argument("formula", help="the formula in LaTeX; '-' reads standard input")
-    sub.add_argument("--z-max", type=_z_max, default=4, help=f"check sequence lengths 1..N (N <= {VERIFY_Z_MAX_LIMIT})")
+    sub.add_argument(
+        "--z-max", type=_z_max, default=4, help=f"check sequence lengths 1..N (N <= {VERIFY_Z_MAX_LIMIT})"
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     _add_output_option(sub, what="the verdict")
-    sub = command("audit", _audit, "check every equation of the lecture notes as written",
-                  _epilog("every item holds as written",
-                          "some item does not hold as written (the normal result: the notes have slips)"),
-                  spec=False)
+    sub = command(
+        "audit",
+        _audit,
+        "check every equation of the lecture notes as written",
+        _epilog(
+            "every item holds as written",
+            "some item does not hold as written (the normal result: the notes have slips)",
+        ),
+        spec=False,
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     _add_output_option(sub, what="the audit")
-    sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients",
-                  _epilog("the module was written"))
+    sub = command(
+        "codegen",
+        _codegen,
+        "write a standalone NumPy module of the loss and its gradients",
+        _epilog("the module was written"),
+    )
     sub.add_argument("--backend", choices=("numpy",), default="numpy", help="code generator")
-    sub.add_argument("-o", "--output", metavar="FILE.py", required=True, help="the module to write ('-': stdout)")
-    sub = command("gradflow", _gradflow, "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)",
-                  _epilog("the analysis ran"), spec=False)
-    sub.add_argument("--activation", nargs="+", choices=ACTIVATIONS,
-                     help="activations to analyse (default: a representative set of configurations)")
-    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "identity", "orthogonal"),
-                     help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal")
+    sub.add_argument(
+        "-o", "--output", metavar="FILE.py", required=True, help="the module to write ('-': stdout)"
+    )
+    sub = command(
+        "gradflow",
+        _gradflow,
+        "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)",
+        _epilog("the analysis ran"),
+        spec=False,
+    )
+    sub.add_argument(
+        "--activation",
+        nargs="+",
+        choices=ACTIVATIONS,
+        help="activations to analyse (default: a representative set of configurations)",
+    )
+    sub.add_argument(
+        "--init",
+        nargs="+",
+        choices=("normal", "scaled", "identity", "orthogonal"),
+        help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal",
+    )
     sub.add_argument("--n", type=_positive, default=8, help="state size")
     sub.add_argument("--z", type=_positive, default=40, help="sequence length")
     sub.add_argument("--samples", type=_positive, default=16, help="random draws")
     sub.add_argument("--seed", type=int, default=0, help="seed of the random draws")
-    sub.add_argument("-o", "--output", metavar="FILE.png",
-                     help="also write a plot (.png or .pdf; '-': PNG on stdout instead of the table)")
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.png",
+        help="also write a plot (.png or .pdf; '-': PNG on stdout instead of the table)",
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 

@@ -12,9 +12,11 @@ one-line methods::
 A repr stays on one line and under ``REPR_LIMIT`` characters; the rich forms stay small too (the
 program of a long sequence is shown for its first and last steps only).
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 REPR_LIMIT = 200  # characters: a repr is a glance, not a dump
 SHOWN_STEPS = 4  # rich display of a program: this many steps at each end, "⋮" between
@@ -50,8 +52,10 @@ def _parameters(mapping: Any) -> str:
 def graph_repr(graph: Any) -> str:
     """``<Graph rnn z=2 ... : 8 steps, parameters W 2×2, ...>``."""
     steps = getattr(graph, "steps", ())
-    return _one_line(f"<Graph {spec_text(graph.spec)}: {len(steps)} steps, "
-                     f"parameters {_parameters(getattr(graph, 'parameters', {}))}>")
+    return _one_line(
+        f"<Graph {spec_text(graph.spec)}: {len(steps)} steps, "
+        f"parameters {_parameters(getattr(graph, 'parameters', {}))}>"
+    )
 
 
 def _latex(expression: Any) -> str:
@@ -87,8 +91,10 @@ def gradients_repr(gradients: Any) -> str:
     graph = getattr(gradients, "graph", None)
     spec = spec_text(graph.spec) if graph is not None else ""
     definitions = getattr(gradients, "adjoint_definitions", {})
-    return _one_line(f"<Gradients {spec}: {_parameters({name: gradients[name] for name in gradients})}; "
-                     f"{len(definitions)} adjoint definitions>")
+    return _one_line(
+        f"<Gradients {spec}: {_parameters({name: gradients[name] for name in gradients})}; "
+        f"{len(definitions)} adjoint definitions>"
+    )
 
 
 def gradients_latex(gradients: Any) -> str:
@@ -120,9 +126,11 @@ def compiled_markdown(compiled: Any) -> str:
     shapes = getattr(spec, "shapes", {})
     names = list(getattr(spec, "parameter_names", ()))
     parameters = ", ".join(f"`{name}` {_shape_text(shapes.get(name))}" for name in names)
-    return (f"**CompiledRNN** {spec_text(spec)}, backend `{getattr(compiled, 'backend', '?')}`\n\n"
-            f"`{CALL}`; params: {parameters}; `xs` {_shape_text(shapes.get('xs'))}, "
-            f"`ys` {_shape_text(shapes.get('ys'))} (a leading batch axis is allowed)")
+    return (
+        f"**CompiledRNN** {spec_text(spec)}, backend `{getattr(compiled, 'backend', '?')}`\n\n"
+        f"`{CALL}`; params: {parameters}; `xs` {_shape_text(shapes.get('xs'))}, "
+        f"`ys` {_shape_text(shapes.get('ys'))} (a leading batch axis is allowed)"
+    )
 
 
 def _shape_text(shape: Any) -> str:
@@ -134,17 +142,25 @@ def _shape_text(shape: Any) -> str:
 def check_report_repr(report: Any) -> str:
     """``<CheckReport ok=True rnn z=2 ...: structured_vs_brute 0, ...>``."""
     errors = report.as_json()["max_rel_error"]
-    measured = ", ".join(f"{name} {'not run' if value is None else f'{value:.1e}'}" for name, value in errors.items())
+    measured = ", ".join(
+        f"{name} {'not run' if value is None else f'{value:.1e}'}" for name, value in errors.items()
+    )
     return _one_line(f"<CheckReport ok={report.ok} {spec_text(report.spec)}: {measured}>")
 
 
 def check_report_markdown(report: Any) -> str:
     """A small table: each comparison, its worst relative error and whether it passed."""
     errors = report.as_json()["max_rel_error"]
-    lines = [f"**check** {spec_text(report.spec)}: {'all routes agree' if report.ok else '**routes disagree**'}",
-             "", "| comparison | worst relative error |", "|---|---|"]
-    lines += [f"| {name.replace('_', ' ')} | {'not run (too large)' if value is None else f'{value:.3e}'} |"
-              for name, value in errors.items()]
+    lines = [
+        f"**check** {spec_text(report.spec)}: {'all routes agree' if report.ok else '**routes disagree**'}",
+        "",
+        "| comparison | worst relative error |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {name.replace('_', ' ')} | {'not run (too large)' if value is None else f'{value:.3e}'} |"
+        for name, value in errors.items()
+    ]
     return "\n".join(lines)
 
 
@@ -163,7 +179,9 @@ def verdict_markdown(verdict: Any) -> str:
         lines += ["", f"$${verdict.formula}$$"]
     counterexample = verdict.counterexample
     if counterexample is not None:
-        indices = ", ".join(f"{k} = {v}" for k, v in {"z": counterexample.z, **counterexample.indices}.items())
+        indices = ", ".join(
+            f"{k} = {v}" for k, v in {"z": counterexample.z, **counterexample.indices}.items()
+        )
         lines += ["", f"counterexample: {indices}; left `{counterexample.lhs}`, right `{counterexample.rhs}`"]
     if verdict.diagnosis:
         lines += ["", f"diagnosis: {verdict.diagnosis}"]

@@ -1,4 +1,5 @@
-"""The exception family of symrnn: SymRNNError for limits of the tool, FormulaError for unreadable formulas."""
+"""The exception family of symrnn: SymRNNError for limits of the tool, FormulaError for bad formulas."""
+
 from __future__ import annotations
 
 

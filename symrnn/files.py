@@ -12,6 +12,7 @@ One writer for every ``-o`` of the command line (and for any module that writes 
 
 Errors are :class:`OutputError` (an ``OSError``) naming the path as the user typed it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +21,8 @@ import os
 import stat
 import sys
 import tempfile
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 STDOUT = "-"
 NEW_FILE_MODE = 0o666  # before the umask, as open(2) with O_CREAT in every Unix tool
@@ -83,8 +85,9 @@ def check_writable(path: str | os.PathLike | None) -> None:
 
 
 @contextlib.contextmanager
-def open_output(path: str | os.PathLike | None, *, binary: bool = False,
-                encoding: str = "utf-8") -> Iterator[IO]:
+def open_output(
+    path: str | os.PathLike | None, *, binary: bool = False, encoding: str = "utf-8"
+) -> Iterator[IO]:
     """A stream to write ``path``; the file appears (atomically where it can) when the block ends.
 
     Args:
@@ -113,7 +116,9 @@ def open_output(path: str | os.PathLike | None, *, binary: bool = False,
                 yield stream
             return
         real, kept_mode = _regular_target(name)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(real) or ".", prefix=".symrnn-", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(
+            dir=os.path.dirname(real) or ".", prefix=".symrnn-", suffix=".tmp"
+        )
     except OSError as error:
         raise _named(error, name) from None
     try:

@@ -12,12 +12,14 @@ The whole API::
 ``progress.set_quiet(True)`` (the command line's ``--quiet``) turns bars and summaries off. Nothing here
 writes to stdout, so results stay clean for pipes.
 """
+
 from __future__ import annotations
 
 import contextlib
 import sys
 import threading
-from typing import Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 Item = TypeVar("Item")
 
@@ -64,8 +66,9 @@ def bar(iterable: Iterable[Item], *, total: int | None = None, description: str 
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, desc=description or None, file=sys.stderr, leave=False,
-                dynamic_ncols=True)
+    return tqdm(
+        iterable, total=total, desc=description or None, file=sys.stderr, leave=False, dynamic_ncols=True
+    )
 
 
 @contextlib.contextmanager
@@ -76,8 +79,14 @@ def working(description: str) -> Iterator[None]:
         return
     from tqdm import tqdm
 
-    display = tqdm(total=None, desc=description, file=sys.stderr, leave=False,
-                   bar_format="{desc}: {elapsed}", dynamic_ncols=True)
+    display = tqdm(
+        total=None,
+        desc=description,
+        file=sys.stderr,
+        leave=False,
+        bar_format="{desc}: {elapsed}",
+        dynamic_ncols=True,
+    )
     finished = threading.Event()
 
     def refresh() -> None:

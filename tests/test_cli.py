@@ -1,4 +1,5 @@
 """The command line: POSIX exit codes, results on stdout, one-line errors on stderr."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,9 @@ from symrnn.cli import main
 
 
 def run(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "symrnn", *arguments], capture_output=True, text=True,
-                          input=stdin, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "symrnn", *arguments], capture_output=True, text=True, input=stdin, timeout=300
+    )
 
 
 def test_check_defaults_to_the_notes_worked_example_and_succeeds() -> None:
@@ -25,8 +27,17 @@ def test_check_defaults_to_the_notes_worked_example_and_succeeds() -> None:
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("arguments", [["--help"], ["check", "--help"], ["derive", "--help"], ["verify", "--help"],
-                                       ["audit", "--help"], ["codegen", "--help"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--help"],
+        ["check", "--help"],
+        ["derive", "--help"],
+        ["verify", "--help"],
+        ["audit", "--help"],
+        ["codegen", "--help"],
+    ],
+)
 def test_help_everywhere(arguments: list[str], capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
@@ -34,15 +45,20 @@ def test_help_everywhere(arguments: list[str], capsys: pytest.CaptureFixture) ->
     assert "usage: symrnn" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("arguments, words", [
-    (["check", "--z", "0"], "--z: expected a positive integer"),
-    (["check", "--n", "two"], "--n: expected a positive integer"),
-    (["check", "--activation", "softsign"], "invalid choice"),
-    (["check", "--cell", "lstm"], "not implemented yet"),
-    (["frobnicate"], "invalid choice"),
-    ([], "required"),
-])
-def test_bad_input_exits_2_with_one_line(arguments: list[str], words: str, capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["check", "--z", "0"], "--z: expected a positive integer"),
+        (["check", "--n", "two"], "--n: expected a positive integer"),
+        (["check", "--activation", "softsign"], "invalid choice"),
+        (["check", "--cell", "lstm"], "not implemented yet"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    arguments: list[str], words: str, capsys: pytest.CaptureFixture
+) -> None:
     try:
         code = main(arguments)
     except SystemExit as exit_info:
@@ -59,12 +75,16 @@ def test_check_human_output(capsys: pytest.CaptureFixture) -> None:
     assert "all routes agree" in out and "compiled_vs_reference" in out
 
 
-@pytest.mark.parametrize("arguments, words", [
-    (["derive", "--z", "9", "--expand", "all"], "expand"),
-    (["derive", "--notation", "bishop"], "invalid choice"),
-])
-def test_derive_bad_input_exits_2_and_leaves_no_file(tmp_path, arguments: list[str], words: str,
-                                                    capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["derive", "--z", "9", "--expand", "all"], "expand"),
+        (["derive", "--notation", "bishop"], "invalid choice"),
+    ],
+)
+def test_derive_bad_input_exits_2_and_leaves_no_file(
+    tmp_path, arguments: list[str], words: str, capsys: pytest.CaptureFixture
+) -> None:
     target = tmp_path / "doc.tex"
     try:
         code = main([*arguments, "-o", str(target)])

@@ -3,6 +3,7 @@
 Each cell runs ``python -m symrnn`` as a user would and checks the documented exit code, what reaches
 stderr (one line, never a traceback) and stdout. The 42 processes run concurrently, a few at a time.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -33,14 +34,24 @@ QUICK = {
     "codegen": (["codegen", "-o", os.devnull], 0),
     "gradflow": (["gradflow", "--n", "2", "--z", "3", "--samples", "2"], 0),
 }
-TYPOS = {"check": ("--jsn", "--json"), "derive": ("--fromat", "--format"), "verify": ("--z-mx", "--z-max"),
-         "audit": ("--jsn", "--json"), "codegen": ("--backnd", "--backend"), "gradflow": ("--smaples", "--samples")}
+TYPOS = {
+    "check": ("--jsn", "--json"),
+    "derive": ("--fromat", "--format"),
+    "verify": ("--z-mx", "--z-max"),
+    "audit": ("--jsn", "--json"),
+    "codegen": ("--backnd", "--backend"),
+    "gradflow": ("--smaples", "--samples"),
+}
 # Runs long enough to be interrupted.
 LONG = {
     "check": ["check", "--z", "4", "--n", "3"],
     "derive": ["derive", "--z", "6", "--n", "3"],
-    "verify": ["verify", r"\frac{\partial J}{\partial W} = \sum_{t=1}^{z} \frac{\partial J_t}{\partial W}",
-               "--z-max", "8"],
+    "verify": [
+        "verify",
+        r"\frac{\partial J}{\partial W} = \sum_{t=1}^{z} \frac{\partial J_t}{\partial W}",
+        "--z-max",
+        "8",
+    ],
     "audit": ["audit"],
     "codegen": ["codegen", "--z", "12", "--n", "6", "-o", os.devnull],
     "gradflow": ["gradflow", "--n", "64", "--z", "400", "--samples", "64"],
@@ -62,15 +73,20 @@ def _command(arguments: list[str], *, importtime: bool = False) -> list[str]:
 
 def _environment() -> dict[str, str]:
     environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join([str(Path(symrnn.__file__).parents[1]),
-                                                 environment.get("PYTHONPATH", "")])
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(symrnn.__file__).parents[1]), environment.get("PYTHONPATH", "")]
+    )
     return environment
 
 
 def _interrupted(arguments: list[str]) -> Outcome:
     """Start, wait until the package has loaded (seen through -X importtime), then SIGINT after 0.2 s."""
-    process = subprocess.Popen(_command(arguments, importtime=True), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=_environment())
+    process = subprocess.Popen(
+        _command(arguments, importtime=True),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_environment(),
+    )
     early = []
     for raw in process.stderr:
         line = raw.decode()
@@ -81,7 +97,11 @@ def _interrupted(arguments: list[str]) -> Outcome:
     running = process.poll() is None
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=PROCESS_TIMEOUT)
-    lines = [line for line in ("".join(early) + stderr.decode()).splitlines() if not line.startswith("import time:")]
+    lines = [
+        line
+        for line in ("".join(early) + stderr.decode()).splitlines()
+        if not line.startswith("import time:")
+    ]
     note = "" if running else "(the process had ended before the interrupt: make the LONG run longer)\n"
     return Outcome(process.returncode, stdout, note + "\n".join(lines) + ("\n" if lines else ""))
 
@@ -90,15 +110,22 @@ def _closed_stdout(arguments: list[str]) -> Outcome:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte, like `symrnn audit --json | head -0`
     try:
-        result = subprocess.run(_command(arguments), stdout=write_end, stderr=subprocess.PIPE, env=_environment(),
-                                timeout=PROCESS_TIMEOUT)
+        result = subprocess.run(
+            _command(arguments),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=_environment(),
+            timeout=PROCESS_TIMEOUT,
+        )
     finally:
         os.close(write_end)
     return Outcome(result.returncode, b"", result.stderr.decode())
 
 
 def _plain(arguments: list[str]) -> Outcome:
-    result = subprocess.run(_command(arguments), capture_output=True, env=_environment(), timeout=PROCESS_TIMEOUT)
+    result = subprocess.run(
+        _command(arguments), capture_output=True, env=_environment(), timeout=PROCESS_TIMEOUT
+    )
     return Outcome(result.returncode, result.stdout, result.stderr.decode())
 
 
@@ -124,7 +151,9 @@ def _run_case(command: str, case: str) -> Outcome:
 @pytest.fixture(scope="module")
 def outcomes() -> dict[tuple[str, str], Outcome]:
     with concurrent.futures.ThreadPoolExecutor(PARALLEL_PROCESSES) as pool:
-        futures = {(command, case): pool.submit(_run_case, command, case) for command in QUICK for case in CASES}
+        futures = {
+            (command, case): pool.submit(_run_case, command, case) for command in QUICK for case in CASES
+        }
         return {key: future.result() for key, future in futures.items()}
 
 

@@ -1,7 +1,9 @@
 """The import graph of symrnn: no cycles, layers point down, and the package loads without SymPy."""
+
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +15,27 @@ PACKAGE = Path(__file__).resolve().parents[1] / "symrnn"
 # entry then: the test fails as soon as the cycle is gone and the entry is stale.
 # TODO(issue 8, lead): numeric/compile.py dispatches (inside a function) to backends.py and scan.py, which
 # import CompiledRNN and overflow_error from it; a numeric/base.py holding those breaks it.
-KNOWN_CYCLES = [frozenset({"symrnn.formula.verify", "symrnn.formula.diagnose"}),
-                frozenset({"symrnn.numeric.backends", "symrnn.numeric.compile", "symrnn.numeric.scan"})]
+KNOWN_CYCLES = [
+    frozenset({"symrnn.formula.verify", "symrnn.formula.diagnose"}),
+    frozenset({"symrnn.numeric.backends", "symrnn.numeric.compile", "symrnn.numeric.scan"}),
+]
 
 # Lower layers never import these (imports point down: cli -> everything; check, formula, latex,
 # numeric, gradflow -> engine -> unroll -> cells -> rule tables).
 UPPER = ("symrnn.cli", "symrnn.check", "symrnn.formula", "symrnn.latex", "symrnn.gradflow", "symrnn.train")
-LOWER = ("symrnn.engine", "symrnn.unroll", "symrnn.cells", "symrnn.spec", "symrnn.activations", "symrnn.losses",
-         "symrnn.notation", "symrnn.errors", "symrnn.files", "symrnn.progress", "symrnn.display")
+LOWER = (
+    "symrnn.engine",
+    "symrnn.unroll",
+    "symrnn.cells",
+    "symrnn.spec",
+    "symrnn.activations",
+    "symrnn.losses",
+    "symrnn.notation",
+    "symrnn.errors",
+    "symrnn.files",
+    "symrnn.progress",
+    "symrnn.display",
+)
 
 
 def module_name(path: Path) -> str:
@@ -59,11 +74,14 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
             else:
                 stem = node.module or ""
             # `from .x import y`: y may be a submodule of x, or a name defined in x.
-            targets = [f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in known else stem for alias in node.names]
+            targets = [
+                f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in known else stem for alias in node.names
+            ]
         found |= {target for target in targets if target in known and target != name}
     return found
 
 
+@functools.lru_cache(maxsize=1)
 def import_graph() -> dict[str, set[str]]:
     table = modules()
     known = set(table)
@@ -127,23 +145,32 @@ def test_no_import_cycles() -> None:
 
 
 def test_lower_layers_never_import_upper_ones() -> None:
-    violations = sorted((name, target) for name, targets in import_graph().items() if name.startswith(LOWER)
-                        for target in targets if target.startswith(UPPER))
+    violations = sorted(
+        (name, target)
+        for name, targets in import_graph().items()
+        if name.startswith(LOWER)
+        for target in targets
+        if target.startswith(UPPER)
+    )
     assert violations == []
 
 
 def test_the_package_and_the_command_line_load_without_sympy() -> None:
     # Ctrl-C must be handled from the start of the command line: nothing slow may load before main().
-    code = ("import sys, symrnn, symrnn.cli; "
-            "print(sorted(m for m in ('sympy', 'numpy', 'symrnn.spec', 'symrnn.check') if m in sys.modules))")
+    code = (
+        "import sys, symrnn, symrnn.cli; "
+        "print(sorted(m for m in ('sympy', 'numpy', 'symrnn.spec', 'symrnn.check') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
 def test_public_functions_are_not_shadowed_by_their_modules() -> None:
-    code = ("import symrnn, symrnn.unroll, symrnn.check, importlib; importlib.import_module('symrnn.unroll'); "
-            "print(callable(symrnn.unroll), callable(symrnn.check), callable(symrnn.derive), "
-            "callable(symrnn.compile), callable(symrnn.verify))")
+    code = (
+        "import symrnn, symrnn.unroll, symrnn.check, importlib; importlib.import_module('symrnn.unroll'); "
+        "print(callable(symrnn.unroll), callable(symrnn.check), callable(symrnn.derive), "
+        "callable(symrnn.compile), callable(symrnn.verify))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["True"] * 5, result.stderr

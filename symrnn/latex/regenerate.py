@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..files import write_text
 from ..spec import RNNSpec
@@ -53,7 +53,7 @@ def regenerate(directory: Path = DIRECTORY) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: regenerate every document into ``--output-dir`` (default ./derivations)."""
     parser = argparse.ArgumentParser(prog="python -m symrnn.latex.regenerate",
-                                     description="Regenerate the committed derivation documents (.tex and .md).")
+                                     description="Regenerate the derivation documents (.tex and .md).")
     parser.add_argument("-d", "--output-dir", default=DEFAULT_OUTPUT, metavar="DIRECTORY",
                         help="where to write them, created if missing (default: ./derivations in the current "
                              "directory; run it from the repository root to update the committed copies)")
