@@ -35,6 +35,13 @@ def spec_text(spec: Any) -> str:
     return " ".join(words)
 
 
+def spec_markdown(spec: Any) -> str:
+    """The spec in words, then the shape of every parameter and of the per-sequence data."""
+    shapes = dict(getattr(spec, "shapes", {}))
+    listed = ", ".join(f"`{name}` {_shape_text(shape)}" for name, shape in shapes.items())
+    return f"**RNNSpec** {spec_text(spec)}\n\nshapes: {listed}"
+
+
 def _shape(value: Any) -> str:
     shape = getattr(value, "shape", None)
     return "×".join(map(str, shape)) if shape is not None else "?"
