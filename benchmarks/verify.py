@@ -7,7 +7,7 @@ from symrnn.formula.notes import audit
 from symrnn.formula.verify import verify
 
 TARGET_SECONDS = 2.0
-"""DESIGN/issue target for one verdict on a double-sum chain-rule formula with z_max = 4."""
+"""The target for one verdict on a double-sum chain-rule formula with z_max = 4."""
 EQUATION_9 = (r"\frac{\partial J_t}{\partial \underline{w}} = \sum_{k=0}^t \frac{\partial J_t}{\partial \hat{y}_t} "
               r"\cdot \frac{\partial \hat{y}_t}{\partial s_t} \cdot \frac{\partial s_t}{\partial s_k} \cdot "
               r"\frac{\partial s_k}{\partial \underline{w}}")

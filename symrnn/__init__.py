@@ -1,16 +1,48 @@
-"""symrnn: machine-checked backpropagation through time."""
+"""symrnn: machine-checked backpropagation through time.
+
+The public names load on first use, so ``import symrnn`` (and the command line's start, where Ctrl-C
+must already be handled) does not wait for SymPy. A public function is never shadowed by the module of
+the same name (``symrnn.unroll``, ``symrnn.check``).
+"""
+
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import sys
+import types
 
-from .check import CheckReport, check
-from .engine.structured import Gradients, backward
 from .errors import FormulaError, SymRNNError
-from .numeric.compile import CompiledRNN, compile_spec as compile  # noqa: A001 - the public name
-from .spec import RNNSpec
-from .unroll import Graph, unroll
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the package must load fast
 
 __version__ = "0.1.0"
+
+# public name -> (module, attribute): where each lazily loaded name lives.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CheckReport": (".check", "CheckReport"),
+    "check": (".check", "check"),
+    "Gradients": (".engine.adjoint", "Gradients"),
+    "Cell": (".cells", "Cell"),
+    "make_cell": (".cells", "make_cell"),
+    "CompiledRNN": (".numeric.compile", "CompiledRNN"),
+    "compile": (".numeric.compile", "compile_spec"),
+    "RNNSpec": (".spec", "RNNSpec"),
+    "Graph": (".unroll", "Graph"),
+    "unroll": (".unroll", "unroll"),
+    "derive": (".latex.documents", "derive"),
+    "verify": (".formula.verify", "verify"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .check import CheckReport, check
+    from .cells import Cell, make_cell
+    from .engine.adjoint import Gradients
+    from .formula.verify import verify
+    from .latex.documents import derive
+    from .numeric.compile import CompiledRNN
+    from .numeric.compile import compile_spec as compile
+    from .spec import RNNSpec
+    from .unroll import Graph, unroll
 
 
 def gradients(spec: RNNSpec, *, substitute: bool = False) -> Gradients | dict:
@@ -24,22 +56,52 @@ def gradients(spec: RNNSpec, *, substitute: bool = False) -> Gradients | dict:
         A :class:`Gradients` mapping in named intermediates (u_t, s_t, ŷ_t and the adjoints δ_t,
         whose definitions it carries), or a dict of fully substituted matrices.
     """
-    result = backward(unroll(spec))
+    from .engine.adjoint import backward
+    from .unroll import unroll as build
+
+    result = backward(build(spec))
     return result.substituted() if substitute else result
 
 
-def __getattr__(name: str) -> Any:
-    # derive and verify pull in the LaTeX printer and the lark grammar: load them on first use.
-    if name == "derive":
-        from .latex.documents import derive
-
-        return derive
-    if name == "verify":
-        from .formula.verify import verify
-
-        return verify
-    raise AttributeError(f"module 'symrnn' has no attribute {name!r}")
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'symrnn' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module_name, __name__), attribute)
+    globals()[name] = value
+    return value
 
 
-__all__ = ["CheckReport", "CompiledRNN", "FormulaError", "Gradients", "Graph", "RNNSpec", "SymRNNError",
-           "check", "compile", "derive", "gradients", "unroll", "verify", "__version__"]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """The package object: importing ``symrnn.unroll`` must not replace the function ``symrnn.unroll``."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return  # the import system binding a submodule over a public name: keep the public name
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+__all__ = [
+    "Cell",
+    "CheckReport",
+    "CompiledRNN",
+    "FormulaError",
+    "Gradients",
+    "Graph",
+    "RNNSpec",
+    "SymRNNError",
+    "__version__",
+    "check",
+    "compile",
+    "derive",
+    "gradients",
+    "make_cell",
+    "unroll",
+    "verify",
+]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from . import display
 from .engine.brute import BRUTE_FORCE_WORK_LIMIT, brute_force_gradients, estimated_work
 from .engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
 from .engine.structured import backward
@@ -43,12 +44,18 @@ class CheckReport:
                 and self.reference_vs_finite_diff <= FINITE_DIFFERENCE_TOLERANCE)
 
     def as_json(self) -> dict[str, Any]:
-        """The ``check --json`` shape of DESIGN.md."""
+        """The stable ``check --json`` object: ``{"ok": bool, "max_rel_error": {comparison: float or None}}``."""
         return {"ok": self.ok, "max_rel_error": {
             "structured_vs_brute": self.structured_vs_brute,
             "compiled_vs_reference": self.compiled_vs_reference,
             "reference_vs_finite_diff": self.reference_vs_finite_diff,
         }}
+
+    def __repr__(self) -> str:
+        return display.check_report_repr(self)
+
+    def _repr_markdown_(self) -> str:
+        return display.check_report_markdown(self)
 
 
 def structured_vs_brute(spec: RNNSpec, *, seed: int = 0) -> float:
@@ -127,7 +134,7 @@ def _flatten(J: Any, grads: dict[str, np.ndarray], names: tuple[str, ...]) -> np
 
 
 def check(spec: RNNSpec, *, seed: int = 0, brute_force: bool | None = None) -> CheckReport:
-    """Compare every route of ``spec`` (DESIGN.md "check").
+    """Compare every route of ``spec``: structured vs brute force, compiled vs reference, reference vs FD.
 
     Args:
         spec: the model.

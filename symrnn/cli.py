@@ -1,22 +1,93 @@
-"""The ``symrnn`` command line: results to stdout, one-line errors to stderr, exit codes 0/1/2."""
+"""The ``symrnn`` command line: results to stdout (or ``-o``), one-line errors and summaries to stderr.
+
+This module imports only the standard library at load time: SymPy and the engine load inside the
+command, where Ctrl-C is already handled (exit 130, one line).
+"""
+
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
-import tempfile
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from . import __version__, files, progress
 from .errors import SymRNNError
-from .spec import RNNSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec import RNNSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program stopped by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout went away (e.g. `| head`)
+
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
+VERIFY_Z_MAX_LIMIT = 12  # verify checks z = 1..--z-max; larger z makes the exact evaluation too slow
+
+_COMMON_EXITS = (
+    f"  {EXIT_BAD_INPUT:<4d} bad input, unwritable output or a limit of the tool (one line on stderr)\n"
+    f"  {EXIT_INTERRUPTED:<4d} interrupted (Ctrl-C)\n"
+    f"  {EXIT_BROKEN_PIPE:<4d} standard output closed early (e.g. piped into head); nothing printed\n"
+)
+
+
+def _epilog(ok: str, failed: str | None = None) -> str:
+    lines = f"exit codes:\n  {EXIT_OK:<4d} {ok}\n"
+    if failed:
+        lines += f"  {EXIT_FAILED:<4d} {failed}\n"
+    return lines + _COMMON_EXITS
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's layout and appends every option's default to its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+            or isinstance(default, bool)
+        ):
+            return text
+        shown = " ".join(default) if isinstance(default, (list, tuple)) else "%(default)s"
+        return f"{text} (default: {shown})"
 
 
 class _Parser(argparse.ArgumentParser):
+    """One-line errors with exit 2, and a close match for a mistyped choice."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, exit 2 (POSIX usage error)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            message = f"invalid choice: {value!r} (choose from {choices})"
+            close = difflib.get_close_matches(str(value), [str(c) for c in action.choices], n=1)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            raise argparse.ArgumentError(action, message)
+
+    def unrecognized(self, extras: list[str]) -> None:
+        """Report arguments this (sub)command does not know, suggesting the closest option."""
+        known = [option for action in self._actions for option in action.option_strings]
+        message = f"unrecognized arguments: {' '.join(extras)}"
+        for extra in extras:
+            if extra.startswith("-"):
+                close = difflib.get_close_matches(extra.split("=", 1)[0], known, n=1, cutoff=0.6)
+                if close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
+        self.error(message)
 
 
 def _positive(text: str) -> int:
@@ -26,6 +97,13 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _z_max(text: str) -> int:
+    value = _positive(text)
+    if value > VERIFY_Z_MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"expected an integer in 1..{VERIFY_Z_MAX_LIMIT}, got {value}")
     return value
 
 
@@ -41,177 +119,387 @@ def _non_negative(text: str) -> int:
 
 def _add_spec_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (defaults: the notes' worked example)")
-    group.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="cell kind (default rnn)")
-    group.add_argument("--z", type=_positive, default=2, help="sequence length (default 2)")
-    group.add_argument("--e", type=_non_negative, default=2, help="input size; 0 is the autonomous system (default 2)")
-    group.add_argument("--n", type=_positive, default=2, help="state size (default 2)")
-    group.add_argument("--m", type=_positive, default=1, help="output size (default 1)")
-    group.add_argument("--activation", choices=("tanh", "sigmoid", "relu", "identity"), default="tanh")
-    group.add_argument("--loss", choices=("sse", "ce"), default="sse")
+    group.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="cell kind")
+    group.add_argument("--z", type=_positive, default=2, help="sequence length")
+    group.add_argument("--e", type=_non_negative, default=2, help="input size; 0 is the autonomous system")
+    group.add_argument("--n", type=_positive, default=2, help="state size")
+    group.add_argument("--m", type=_positive, default=1, help="output size")
+    group.add_argument("--activation", choices=ACTIVATIONS, default="tanh", help="activation f of the state")
+    group.add_argument(
+        "--loss", choices=("sse", "ce"), default="sse", help="sse: ½‖ŷ_t − y_t‖²; ce: softmax cross-entropy"
+    )
     group.add_argument("--no-bias", action="store_true", help="drop the biases b and c")
-    group.add_argument("--notation", choices=("notes", "d2l", "goodfellow"), default="notes")
+    group.add_argument(
+        "--notation",
+        choices=("notes", "d2l", "goodfellow"),
+        default="notes",
+        help="symbols of the lecture notes (s_t, W, U, V) or of a textbook (h_t, W_xh, ...)",
+    )
+
+
+def _add_output_option(
+    parser: argparse.ArgumentParser, metavar: str = "FILE", what: str = "the result"
+) -> None:
+    parser.add_argument(
+        "-o", "--output", metavar=metavar, help=f"write {what} to {metavar} ('-': stdout) instead of stdout"
+    )
 
 
 def spec_from_arguments(arguments: argparse.Namespace) -> RNNSpec:
     """The spec named by the command-line options."""
-    return RNNSpec(cell=arguments.cell, z=arguments.z, e=arguments.e, n=arguments.n, m=arguments.m, activation=arguments.activation,
-                   loss=arguments.loss, bias=not arguments.no_bias, notation=arguments.notation)
+    from .spec import RNNSpec
+
+    return RNNSpec(
+        cell=arguments.cell,
+        z=arguments.z,
+        e=arguments.e,
+        n=arguments.n,
+        m=arguments.m,
+        activation=arguments.activation,
+        loss=arguments.loss,
+        bias=not arguments.no_bias,
+        notation=arguments.notation,
+    )
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Write to stdout, or atomically to ``path`` (a temporary file renamed: no partial file on error)."""
-    if path is None or path == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"cannot write {path}: directory {directory} does not exist")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".symrnn-", suffix=".tmp")
-    except OSError as error:
-        raise ValueError(f"cannot write {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as error:
-        os.unlink(temporary)
-        raise ValueError(f"cannot write {path}: {error.strerror}") from None
+def write_output(text: str, path: str | None) -> str:
+    """Write ``text`` to ``path`` (None or ``-``: stdout) with the shared writer; returns its name."""
+    return files.write_text(path, text)
+
+
+def _written(path: str | None) -> str:
+    return "" if files.is_stdout(path) else f", written to {path}"
 
 
 def _check(arguments: argparse.Namespace) -> int:
     from .check import check
 
-    report = check(spec_from_arguments(arguments))
+    spec = spec_from_arguments(arguments)
+    with progress.working("checking every route"):
+        report = check(spec)
+    errors = report.as_json()["max_rel_error"]
     if arguments.json:
-        print(json.dumps(report.as_json()))
+        text = json.dumps(report.as_json())
     else:
-        errors = report.as_json()["max_rel_error"]
-        print(f"check {report.spec}")
-        for name, value in errors.items():
-            print(f"  {name:26s} {'not run (too large)' if value is None else f'{value:.3e}'}")
-        print("all routes agree" if report.ok else "ROUTES DISAGREE")
+        lines = [f"check {report.spec}"]
+        lines += [
+            f"  {name:26s} {'not run (too large)' if value is None else f'{value:.3e}'}"
+            for name, value in errors.items()
+        ]
+        lines.append("all routes agree" if report.ok else "ROUTES DISAGREE")
+        text = "\n".join(lines)
+    write_output(text, arguments.output)
+    performed = sum(value is not None for value in errors.values())
+    verdict = "every route agrees" if report.ok else "the routes DISAGREE"
+    progress.summary(f"check: {performed} comparisons, {verdict}{_written(arguments.output)}")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _derive(arguments: argparse.Namespace) -> int:
-    from .latex.documents import derive
+    from .latex.documents import EXPANSION_LIMIT, derive
 
+    spec = spec_from_arguments(arguments)
+    if arguments.expand == "all" and spec.z > EXPANSION_LIMIT:
+        raise SymRNNError(
+            f"--expand all lists every (t, k) term only up to --z {EXPANSION_LIMIT} (got --z "
+            f"{spec.z}); use --expand auto or --expand none to keep the sums in Σ form"
+        )
     expand = {"auto": None, "all": True, "none": False}[arguments.expand]
-    document = derive(spec_from_arguments(arguments), expand=expand)
-    text = document.markdown() if arguments.format == "markdown" else document.latex()
+    with progress.working("deriving"):
+        document = derive(spec, expand=expand)
+        text = document.markdown() if arguments.format == "markdown" else document.latex()
     write_output(text, arguments.output)
-    return EXIT_OK if document.ok else EXIT_FAILED
+    equations = document.equations
+    failed = [equation.label for equation in equations if not equation.check.ok]
+    checked = "every one checked" if not failed else f"{len(failed)} checks FAILED: {', '.join(failed)}"
+    progress.summary(f"derivation: {len(equations)} equations, {checked}{_written(arguments.output)}")
+    return EXIT_OK if not failed else EXIT_FAILED
 
 
 def _verify(arguments: argparse.Namespace) -> int:
     from .formula.verify import verify
 
     formula = sys.stdin.read() if arguments.formula == "-" else arguments.formula
-    verdict = verify(formula, z_max=arguments.z_max, spec=spec_from_arguments(arguments))
-    print(json.dumps(verdict.as_json()) if arguments.json else verdict.describe())
+    spec = spec_from_arguments(arguments)
+    with progress.working("verifying"):
+        verdict = verify(formula, z_max=arguments.z_max, spec=spec)
+    write_output(json.dumps(verdict.as_json()) if arguments.json else verdict.describe(), arguments.output)
+    progress.summary(
+        f"verify: {verdict.verdict} ({verdict.layout} layout, {verdict.checked} cases checked)"
+        f"{_written(arguments.output)}"
+    )
     return EXIT_OK if verdict.verdict == "holds" else EXIT_FAILED
 
 
 def _audit(arguments: argparse.Namespace) -> int:
     from .formula.notes import audit
 
-    entries = audit()
+    with progress.working("auditing the notes"):
+        entries = audit()
     if arguments.json:
-        print(json.dumps([entry.as_json() for entry in entries], indent=1))
+        text = json.dumps([entry.as_json() for entry in entries], indent=1)
     else:
-        for entry in entries:
-            print(entry.describe())
-    return EXIT_OK if all(entry.verdict == "holds" for entry in entries) else EXIT_FAILED
+        text = "\n".join(entry.describe() for entry in entries)
+    write_output(text, arguments.output)
+    holding = sum(entry.verdict == "holds" for entry in entries)
+    progress.summary(
+        f"audit: {len(entries)} items of the notes, {holding} hold as written, "
+        f"{len(entries) - holding} do not{_written(arguments.output)}"
+    )
+    return EXIT_OK if holding == len(entries) else EXIT_FAILED
 
 
 def _codegen(arguments: argparse.Namespace) -> int:
     from .numeric.codegen import generate_module
 
-    write_output(generate_module(spec_from_arguments(arguments), backend=arguments.backend), arguments.output)
+    spec = spec_from_arguments(arguments)
+    with progress.working("generating code"):
+        source = generate_module(spec, backend=arguments.backend)
+    write_output(source, arguments.output)
+    progress.summary(
+        f"codegen: NumPy module for z = {spec.z}, n = {spec.n} ({source.count(chr(10)) + 1} lines)"
+        f"{_written(arguments.output)}"
+    )
     return EXIT_OK
+
+
+PLOT_SUFFIXES = (".png", ".pdf")
 
 
 def _gradflow(arguments: argparse.Namespace) -> int:
     import itertools
+    import tempfile
 
     from .gradflow import DEFAULT_CONFIGURATIONS, gradient_flow, plot
 
+    output = arguments.output
+    plot_on_stdout = output is not None and files.is_stdout(output)
+    if output is not None and not plot_on_stdout and not output.lower().endswith(PLOT_SUFFIXES):
+        raise ValueError(f"-o must name a .png or .pdf file (or '-' for PNG on stdout), got {output}")
     if arguments.activation or arguments.init:
         pairs = list(itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"]))
     else:
         pairs = list(DEFAULT_CONFIGURATIONS)
-    flows = [gradient_flow(activation=a, initialisation=i, n=arguments.n, z=arguments.z, samples=arguments.samples,
-                           seed=arguments.seed) for a, i in pairs]
-    if arguments.output:
-        if not arguments.output.lower().endswith((".png", ".pdf")):
-            raise ValueError(f"-o must name a .png or .pdf file, got {arguments.output}")
-        directory = os.path.dirname(os.path.abspath(arguments.output))
-        if not os.path.isdir(directory):
-            raise ValueError(f"cannot write {arguments.output}: directory {directory} does not exist")
-        plot(flows, arguments.output)
-    if arguments.json:
+    flows = [
+        gradient_flow(
+            activation=a,
+            initialisation=i,
+            n=arguments.n,
+            z=arguments.z,
+            samples=arguments.samples,
+            seed=arguments.seed,
+        )
+        for a, i in progress.bar(pairs, description="gradient flow")
+    ]
+    if output is not None:
+        suffix = ".png" if plot_on_stdout else os.path.splitext(output)[1].lower()
+        with tempfile.TemporaryDirectory(prefix="symrnn-plot-") as directory:
+            drawn = os.path.join(directory, "plot" + suffix)
+            plot(flows, drawn)
+            with open(drawn, "rb") as stream:
+                files.write_bytes(output, stream.read())
+    if plot_on_stdout:
+        pass  # the plot went to stdout: no table mixed into the image
+    elif arguments.json:
         print(json.dumps([flow.as_json() for flow in flows]))
-        return EXIT_OK
-    columns = sorted({1, min(10, arguments.z), min(20, arguments.z), arguments.z})
-    print(f"median ‖∂s_t/∂s_0‖₂ over {arguments.samples} draws, n = {arguments.n}")
-    print(f"{'configuration':28s}" + "".join(f"{'t = ' + str(t):>12s}" for t in columns))
-    for flow in flows:
-        print(f"{flow.label:28s}" + "".join(f"{flow.median[t - 1]:12.3e}" for t in columns))
+    else:
+        columns = sorted({1, min(10, arguments.z), min(20, arguments.z), arguments.z})
+        print(f"median ‖∂s_t/∂s_0‖₂ over {arguments.samples} draws, n = {arguments.n}")
+        print(f"{'configuration':28s}" + "".join(f"{'t = ' + str(t):>12s}" for t in columns))
+        for flow in flows:
+            print(f"{flow.label:28s}" + "".join(f"{flow.median[t - 1]:12.3e}" for t in columns))
+    plotted = (
+        "" if output is None else ", PNG plot on stdout" if plot_on_stdout else f", plot written to {output}"
+    )
+    progress.summary(f"gradflow: {len(flows)} configurations, n = {arguments.n}, z = {arguments.z}{plotted}")
     return EXIT_OK
+
+
+COMMANDS = ("check", "derive", "verify", "audit", "codegen", "gradflow")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = _Parser(prog="symrnn", description="Machine-checked backpropagation through time for RNNs.")
+    version = f"symrnn {__version__}"
+    parser = _Parser(
+        prog="symrnn",
+        description="Machine-checked backpropagation through time for RNNs.",
+        epilog=_epilog("success", "a check, verdict or audit item failed (see each command)"),
+    )
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary line on stderr (errors are still reported)",
+    )
+    common.add_argument("--version", action="version", version=version)
 
-    def command(name: str, handler: Callable, help_text: str, spec: bool = True) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    def command(name: str, handler: Callable, help_text: str, epilog: str, spec: bool = True) -> _Parser:
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, epilog=epilog, parents=[common]
+        )
         sub.set_defaults(handler=handler)
         if spec:
             _add_spec_options(sub)
         return sub
 
-    sub = command("check", _check, "compare structured vs brute-force vs compiled vs reference vs finite differences")
+    sub = command(
+        "check",
+        _check,
+        "compare structured vs brute-force vs compiled vs reference vs finite differences",
+        _epilog("every route agrees", "some route disagrees"),
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = command("derive", _derive, "write the derivation document of a model")
-    sub.add_argument("--format", choices=("latex", "markdown"), default="latex")
-    sub.add_argument("--expand", choices=("auto", "all", "none"), default="auto",
-                     help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)")
-    sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    sub = command("verify", _verify, "verdict on a hand-written formula (exit 0 holds, 1 fails or undecided)")
+    _add_output_option(sub, what="the report")
+    sub = command(
+        "derive",
+        _derive,
+        "write the derivation document of a model",
+        _epilog("every equation's check passed", "some equation's check failed (marked in the document)"),
+    )
+    sub.add_argument("--format", choices=("latex", "markdown"), default="latex", help="document format")
+    sub.add_argument(
+        "--expand",
+        choices=("auto", "all", "none"),
+        default="auto",
+        help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)",
+    )
+    _add_output_option(sub, what="the document")
+    sub = command(
+        "verify",
+        _verify,
+        "verdict on a hand-written formula",
+        _epilog("the formula holds", "the formula fails, or the verdict is undecided"),
+    )
     sub.add_argument("formula", help="the formula in LaTeX; '-' reads standard input")
-    sub.add_argument("--z-max", type=_positive, default=4, help="check sequence lengths 1..N (default 4)")
+    sub.add_argument(
+        "--z-max", type=_z_max, default=4, help=f"check sequence lengths 1..N (N <= {VERIFY_Z_MAX_LIMIT})"
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = command("audit", _audit, "check every equation of the lecture notes as written", spec=False)
+    _add_output_option(sub, what="the verdict")
+    sub = command(
+        "audit",
+        _audit,
+        "check every equation of the lecture notes as written",
+        _epilog(
+            "every item holds as written",
+            "some item does not hold as written (the normal result: the notes have slips)",
+        ),
+        spec=False,
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients")
-    sub.add_argument("--backend", choices=("numpy",), default="numpy")
-    sub.add_argument("-o", "--output", metavar="FILE.py", required=True, help="the module to write")
-    sub = command("gradflow", _gradflow, "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)", spec=False)
-    sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"))
-    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "identity", "orthogonal"),
-                     help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal")
-    sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
-    sub.add_argument("--z", type=_positive, default=40, help="sequence length (default 40)")
-    sub.add_argument("--samples", type=_positive, default=16, help="random draws (default 16)")
-    sub.add_argument("--seed", type=int, default=0)
-    sub.add_argument("-o", "--output", metavar="FILE.png", help="also write a plot (.png or .pdf)")
+    _add_output_option(sub, what="the audit")
+    sub = command(
+        "codegen",
+        _codegen,
+        "write a standalone NumPy module of the loss and its gradients",
+        _epilog("the module was written"),
+    )
+    sub.add_argument("--backend", choices=("numpy",), default="numpy", help="code generator")
+    sub.add_argument(
+        "-o", "--output", metavar="FILE.py", required=True, help="the module to write ('-': stdout)"
+    )
+    sub = command(
+        "gradflow",
+        _gradflow,
+        "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)",
+        _epilog("the analysis ran"),
+        spec=False,
+    )
+    sub.add_argument(
+        "--activation",
+        nargs="+",
+        choices=ACTIVATIONS,
+        help="activations to analyse (default: a representative set of configurations)",
+    )
+    sub.add_argument(
+        "--init",
+        nargs="+",
+        choices=("normal", "scaled", "identity", "orthogonal"),
+        help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal",
+    )
+    sub.add_argument("--n", type=_positive, default=8, help="state size")
+    sub.add_argument("--z", type=_positive, default=40, help="sequence length")
+    sub.add_argument("--samples", type=_positive, default=16, help="random draws")
+    sub.add_argument("--seed", type=int, default=0, help="seed of the random draws")
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.png",
+        help="also write a plot (.png or .pdf; '-': PNG on stdout instead of the table)",
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    arguments = build_parser().parse_args(argv)
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    arguments, extras = parser.parse_known_args(argv)
+    if extras:
+        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        subparsers.choices[arguments.command].unrecognized(extras)
+    return arguments
+
+
+def _error_message(error: BaseException) -> str:
+    if isinstance(error, OSError) and not isinstance(error, files.OutputError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    text = str(error).strip() or type(error).__name__
+    return " ".join(text.split())  # one line, whatever the message
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's final flush stays quiet."""
     try:
-        return arguments.handler(arguments)
-    except (ValueError, TypeError, SymRNNError) as error:
-        print(f"symrnn {arguments.command}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0, 1, 2, 130 or 141, listed in every ``--help``)."""
+    words = [word for word in (sys.argv[1:] if argv is None else argv) if not word.startswith("-")]
+    command = f"symrnn {words[0]}" if words and words[0] in COMMANDS else "symrnn"
+    try:
+        arguments = _parse(build_parser(), argv)
+        command = f"symrnn {arguments.command}"
+        progress.set_quiet(arguments.quiet)
+        if getattr(arguments, "output", None) is not None:
+            files.check_writable(arguments.output)
+        code = arguments.handler(arguments)
+        _flush_stdout()  # a closed pipe shows here, inside the handlers below
+        return code
+    except SystemExit:  # --help, --version, usage errors: argparse has printed; flush inside the handlers
+        try:
+            _flush_stdout()
+        except BrokenPipeError:
+            _silence_stdout()
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
+        raise
     except KeyboardInterrupt:
-        return 130
+        _stderr_line(f"{command}: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except (ValueError, TypeError, SymRNNError, OSError) as error:
+        _stderr_line(f"{command}: error: {_error_message(error)}")
+        return EXIT_BAD_INPUT
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _stderr_line(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -180,7 +180,7 @@ class AuditEntry:
     corrected_verdict: str | None
 
     def as_json(self) -> dict[str, Any]:
-        """The ``audit --json`` shape of DESIGN.md (plus ``corrected_verdict``)."""
+        """The stable ``audit --json`` object of one item (number, as_written, verdict, diagnosis, corrected)."""
         return {"number": self.number, "as_written": self.as_written, "verdict": self.verdict,
                 "diagnosis": self.diagnosis, "corrected": self.corrected, "corrected_verdict": self.corrected_verdict}
 

@@ -51,7 +51,7 @@ class Verdict:
     formula: str = field(default="", repr=False)
 
     def as_json(self) -> dict[str, Any]:
-        """The ``verify --json`` shape of DESIGN.md."""
+        """The stable ``verify --json`` object: verdict, layout, counterexample, diagnosis, checked cases."""
         return {"verdict": self.verdict, "layout": self.layout,
                 "counterexample": None if self.counterexample is None else self.counterexample.as_json(),
                 "diagnosis": self.diagnosis, "checked_cases": self.checked}
@@ -70,6 +70,16 @@ class Verdict:
         if self.diagnosis:
             lines.append(f"diagnosis: {self.diagnosis}")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        from ..display import verdict_repr
+
+        return verdict_repr(self)
+
+    def _repr_markdown_(self) -> str:
+        from ..display import verdict_markdown
+
+        return verdict_markdown(self)
 
 
 def _bound_variables(node: T.Node) -> set[str]:
@@ -223,7 +233,7 @@ def verify(formula: str, *, z_max: int = 4, notation: str | None = None, spec: R
     """Check a hand-written BPTT formula against the derived truth.
 
     Args:
-        formula: LaTeX in the formula language of DESIGN.md (several statements separated by ``;``).
+        formula: LaTeX in symrnn's formula language (several statements separated by ``;``).
         z_max: sequence lengths 1..z_max are checked.
         notation: "notes", "d2l" or "goodfellow" (default: the spec's notation).
         spec: the model (default: the notes' RNN, tanh, sse, with biases); its z is ignored.

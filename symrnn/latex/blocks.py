@@ -185,3 +185,8 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         return "\n".join(f"$$ {equation.math()} $$" for equation in self.equations)
+
+    def __repr__(self) -> str:
+        from ..display import derivation_repr
+
+        return derivation_repr(self)

@@ -1,10 +1,12 @@
-"""Regenerate the committed documents in derivations/: ``python -m symrnn.latex.regenerate [DIRECTORY]``."""
+"""Regenerate the committed documents: ``python -m symrnn.latex.regenerate [--output-dir DIRECTORY]``."""
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
+from ..files import write_text
 from ..spec import RNNSpec
 from .documents import derive
 
@@ -22,7 +24,8 @@ DOCUMENTS: dict[str, tuple[RNNSpec, str]] = {
     "d2l_notation": (RNNSpec(z=2, e=2, n=2, m=1, activation="tanh", loss="sse", notation="d2l"),
                      "The worked example in d2l notation ($W_{xh}, W_{hh}, W_{hy}, h$)"),
 }
-DIRECTORY = Path(__file__).resolve().parents[2] / "derivations"
+DIRECTORY = Path(__file__).resolve().parents[2] / "derivations"  # the repository's copy (tests compare it)
+DEFAULT_OUTPUT = "derivations"  # the command's default, relative to the current directory
 
 
 def render(stem: str) -> dict[str, str]:
@@ -42,15 +45,20 @@ def regenerate(directory: Path = DIRECTORY) -> list[Path]:
     for stem in DOCUMENTS:
         for name, text in render(stem).items():
             path = directory / name
-            path.write_text(text, encoding="utf-8")
+            write_text(path, text, newline=False)
             written.append(path)
     return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry: regenerate into the given directory (default: the repository's derivations/)."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    for path in regenerate(Path(arguments[0]) if arguments else DIRECTORY):
+    """Command-line entry: regenerate every document into ``--output-dir`` (default ./derivations)."""
+    parser = argparse.ArgumentParser(prog="python -m symrnn.latex.regenerate",
+                                     description="Regenerate the derivation documents (.tex and .md).")
+    parser.add_argument("-d", "--output-dir", default=DEFAULT_OUTPUT, metavar="DIRECTORY",
+                        help="where to write them, created if missing (default: ./derivations in the current "
+                             "directory; run it from the repository root to update the committed copies)")
+    arguments = parser.parse_args(argv)
+    for path in regenerate(Path(arguments.output_dir)):
         print(path)
     return 0
 

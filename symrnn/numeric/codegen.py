@@ -112,7 +112,7 @@ def generate_module(spec: RNNSpec, *, backend: str = "numpy") -> str:
 
     Returns:
         The module's source. It defines ``loss_and_grad(W, U, V, b, c, xs, ys, s0=None)`` (without
-        ``b, c`` when the spec has no bias) with the DESIGN.md shapes and batch rule.
+        ``b, c`` when the spec has no bias) with the shapes and batch rule of ``symrnn.compile``.
     """
     from .. import __version__
 
