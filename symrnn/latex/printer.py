@@ -43,7 +43,9 @@ class RNNLatexPrinter(LatexPrinter):
     def element_name(self, role: str, indices: tuple[int, ...]) -> str:
         """LaTeX of one scalar of a role: time index first for time roles, element indices 1-based."""
         head = self.role_latex(role)
-        if role in TIME_ROLES or role in _CELL_TIME_ROLES or role.startswith("delta_"):
+        # A gated cell's state c_t_i has two indices; the output bias c_i has one.
+        timed = role in _CELL_TIME_ROLES or role.startswith("delta_")
+        if role in TIME_ROLES or (timed and len(indices) >= 2):
             time, elements = (indices[0],), indices[1:]
         else:
             time, elements = (), indices
