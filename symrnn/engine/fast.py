@@ -163,19 +163,23 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
     se = require_symengine()
     program = step_program(spec, numeric=numeric)
     z, rename = spec.z, _renamer(program)
-    # Everything a step renames, in one SymEngine column: one xreplace per step (a mapping is converted
-    # to C++ on every call, so renaming entry by entry would cost O(entries × mapping)).
+    # Everything a step renames, packed as the arguments of one undefined function: one xreplace per step
+    # (SymEngine converts the mapping on every call, for a matrix on every entry: O(entries × mapping)).
     column = [*program.definitions, *program.definitions.values(), *program.named_backward_outputs]
-    column = se.DenseMatrix(len(column), 1, [to_symengine(entry) for entry in column])
-    D, S = len(program.definitions), len(program.state_prev)
+    column = se.Function("symrnn_pack")(*[to_symengine(entry) for entry in column])
+    D, F, S = len(program.definitions), program.forward_count, len(program.state_prev)
     names = [name for name in spec.parameter_names if name != "s0"]
     sizes = [int(np.prod(spec.shapes[name])) for name in names]
-    definitions: dict[Any, Any] = {}
+    # Evaluation order: the forward steps t = 1..z, then for t = z..1 the future adjoint of step t
+    # (step t+1's previous-state gradient) followed by step t's own adjoints.
+    forward: dict[Any, Any] = {}
+    backward: list[list[tuple[Any, Any]]] = [[] for _ in range(z + 1)]
     totals: list[list[Any]] = [[] for _ in range(sum(sizes))]
     J_symbols = []
     for t in range(1, z + 1):
-        entries = list(column.xreplace(rename(t, z)))
-        definitions.update(zip(entries[:D], entries[D:2 * D]))
+        entries = column.xreplace(rename(t, z)).args
+        forward.update(zip(entries[:F], entries[D:D + F]))
+        backward[t] += list(zip(entries[F:D], entries[D + F:2 * D]))
         renamed = entries[2 * D:]
         J_symbols.append(renamed[0])
         previous = renamed[1:1 + S]
@@ -184,7 +188,7 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
         else:  # ∂J_{>t-1}/∂state_{t-1}, read by step t - 1 as its future adjoint
             for adjoint, expression in zip(program.adjoint, previous):
                 role, (i,) = parse_symbol_name(adjoint.name)
-                definitions[se.Symbol(symbol_name(role, t - 1, i))] = expression
+                backward[t - 1].insert(0, (se.Symbol(symbol_name(role, t - 1, i)), expression))
         for k, entry in enumerate(renamed[1 + S:]):
             totals[k].append(entry)
     matrices, position = {}, 0
@@ -197,35 +201,12 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
     leaves = [to_symengine(symbol) for symbol in program.parameters + program.state_prev]
     for inputs in (program.x, program.y):
         leaves += [se.Symbol(_at(symbol.name, t)) for t in range(1, z + 1) for symbol in inputs]
-    return FastGradients(spec, tuple(leaves), _ordered(definitions), se.Add(*J_symbols), matrices)
+    definitions = dict(forward)
+    for t in range(z, 0, -1):
+        definitions.update(backward[t])
+    return FastGradients(spec, tuple(leaves), definitions, se.Add(*J_symbols), matrices)
 
 
 def _at(name: str, t: int) -> str:
     role, (time, *rest) = parse_symbol_name(name)
     return symbol_name(role, time + t - 1, *rest)
-
-
-def _ordered(definitions: dict[Any, Any]) -> dict[Any, Any]:
-    """Definitions in an order where each refers only to earlier ones (forward by t, adjoints from z down)."""
-    order: dict[Any, Any] = {}
-    pending = dict(definitions)
-    placed: set = set()
-
-    def place(symbol: Any) -> None:
-        stack = [symbol]
-        while stack:
-            current = stack[-1]
-            if current in placed:
-                stack.pop()
-                continue
-            missing = [s for s in pending[current].free_symbols if s in pending and s not in placed and s != current]
-            if missing:
-                stack.extend(missing)
-                continue
-            order[current] = pending[current]
-            placed.add(current)
-            stack.pop()
-
-    for symbol in definitions:
-        place(symbol)
-    return order

@@ -39,6 +39,7 @@ class StepProgram:
     definitions: dict[sympy.Symbol, sympy.Expr]
     named_forward_outputs: list[sympy.Expr]
     named_backward_outputs: list[sympy.Expr]
+    forward_count: int = 0  # the first forward_count definitions are the forward step, the rest its adjoints
 
     @cached_property
     def _nested(self) -> dict[sympy.Symbol, sympy.Expr]:
@@ -84,7 +85,7 @@ def step_program(spec: RNNSpec, *, numeric: bool = True) -> StepProgram:
     contributions = [entry for name in names for entry in gradients[name]]
     named_backward = [graph.symbols("J", 1)[0], *gradients["s0"], *contributions]
     return StepProgram(spec, parameters, state_prev, list(graph.xs[0]), list(graph.ys[0]), adjoint,
-                       gradients.definitions, state_now, named_backward)
+                       gradients.definitions, state_now, named_backward, len(graph.definitions))
 
 
 def state_jacobian(spec: RNNSpec) -> tuple[list[sympy.Symbol], list[sympy.Expr], sympy.Matrix]:
