@@ -124,32 +124,65 @@ def _codegen(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plot_paths(paths: list[str] | None) -> list[str]:
+    """Check each -o plot file: a .png or .pdf suffix and an existing directory."""
+    for path in paths or []:
+        if not path.lower().endswith((".png", ".pdf")):
+            raise ValueError(f"-o must name a .png or .pdf file, got {path}")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise ValueError(f"cannot write {path}: directory {directory} does not exist")
+    return paths or []
+
+
 def _gradflow(arguments: argparse.Namespace) -> int:
     import itertools
 
-    from .gradflow import DEFAULT_CONFIGURATIONS, gradient_flow, plot
+    from .gradflow import DEFAULT_CONFIGURATIONS, FlowConfiguration, gradflow
 
     if arguments.activation or arguments.init:
-        pairs = list(itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"]))
+        configurations = [FlowConfiguration("rnn", a, i, arguments.scale) for a, i in
+                          itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"])]
+        configurations += [FlowConfiguration(cell, "tanh", "pytorch", forget_bias=arguments.forget_bias)
+                           for cell in arguments.cell or []]
+    elif arguments.cell:
+        configurations = [c for c in DEFAULT_CONFIGURATIONS if c.cell in arguments.cell]
     else:
-        pairs = list(DEFAULT_CONFIGURATIONS)
-    flows = [gradient_flow(activation=a, initialisation=i, n=arguments.n, z=arguments.z, samples=arguments.samples,
-                           seed=arguments.seed) for a, i in pairs]
-    if arguments.output:
-        if not arguments.output.lower().endswith((".png", ".pdf")):
-            raise ValueError(f"-o must name a .png or .pdf file, got {arguments.output}")
-        directory = os.path.dirname(os.path.abspath(arguments.output))
-        if not os.path.isdir(directory):
-            raise ValueError(f"cannot write {arguments.output}: directory {directory} does not exist")
-        plot(flows, arguments.output)
+        configurations = list(DEFAULT_CONFIGURATIONS)
+    plots = _plot_paths(arguments.output)
+    report = gradflow(configurations, n=arguments.n, lag=arguments.z, samples=arguments.samples,
+                      seed=arguments.seed, truncation=arguments.truncation, output=plots)
+    if arguments.csv is not None:
+        write_output(report.csv(), arguments.csv)
     if arguments.json:
-        print(json.dumps([flow.as_json() for flow in flows]))
+        print(json.dumps(report.as_json()))
         return EXIT_OK
-    columns = sorted({1, min(10, arguments.z), min(20, arguments.z), arguments.z})
-    print(f"median ‖∂s_t/∂s_0‖₂ over {arguments.samples} draws, n = {arguments.n}")
-    print(f"{'configuration':28s}" + "".join(f"{'t = ' + str(t):>12s}" for t in columns))
-    for flow in flows:
-        print(f"{flow.label:28s}" + "".join(f"{flow.median[t - 1]:12.3e}" for t in columns))
+    print(report.table())
+    return EXIT_OK
+
+
+def _train(arguments: argparse.Namespace) -> int:
+    from .train import DEFAULT_TRAIN_CONFIGURATIONS, train
+
+    configurations = list(DEFAULT_TRAIN_CONFIGURATIONS)
+    if arguments.config:
+        known = {c.name: c for c in configurations}
+        unknown = [name for name in arguments.config if name not in known]
+        if unknown:
+            raise ValueError(f"unknown --config {', '.join(map(repr, unknown))}; choose from "
+                             f"{', '.join(map(repr, known))}")
+        configurations = [known[name] for name in arguments.config]
+    plots = _plot_paths(arguments.output)
+
+    def progress(run) -> None:
+        if not arguments.json:
+            print(f"  {run.configuration.name}, T = {run.length}: {run.status}", file=sys.stderr, flush=True)
+
+    report = train(configurations, task=arguments.task, lengths=arguments.length, steps=arguments.steps,
+                   batch=arguments.batch, hidden=arguments.hidden, optimiser=arguments.optimiser,
+                   learning_rate=arguments.lr, seed=arguments.seed, quick=arguments.quick, output=plots,
+                   progress=progress)
+    print(json.dumps(report.as_json()) if arguments.json else report.table())
     return EXIT_OK
 
 
@@ -181,15 +214,40 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients")
     sub.add_argument("--backend", choices=("numpy",), default="numpy")
     sub.add_argument("-o", "--output", metavar="FILE.py", required=True, help="the module to write")
-    sub = command("gradflow", _gradflow, "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)", spec=False)
+    sub = command("gradflow", _gradflow, "vanishing/exploding analysis: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
+                  spec=False)
     sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"))
-    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "identity", "orthogonal"),
-                     help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal")
+    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "xavier", "orthogonal", "identity"),
+                     help="how the vanilla U is drawn: N(0, scale²), N(0,1/n), Xavier, orthogonal, identity")
+    sub.add_argument("--cell", nargs="+", choices=("rnn", "lstm", "gru"),
+                     help="cells to measure (lstm and gru need the engine)")
+    sub.add_argument("--scale", type=float, default=1.0, help="standard deviation for --init normal (default 1)")
+    sub.add_argument("--forget-bias", type=float, default=1.0, help="LSTM forget-gate bias (default 1)")
     sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
-    sub.add_argument("--z", type=_positive, default=40, help="sequence length (default 40)")
+    sub.add_argument("--z", type=_positive, default=60, help="largest t − k (default 60)")
     sub.add_argument("--samples", type=_positive, default=16, help="random draws (default 16)")
     sub.add_argument("--seed", type=int, default=0)
-    sub.add_argument("-o", "--output", metavar="FILE.png", help="also write a plot (.png or .pdf)")
+    sub.add_argument("--truncation", action="store_true",
+                     help="also plot the relative truncation error of truncated BPTT against τ (z = 12)")
+    sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
+                     help="also write a plot (.png or .pdf); may be repeated")
+    sub.add_argument("--csv", metavar="FILE.csv", help="write the medians, quartiles and bounds as CSV")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command("train", _train, "train the notes' remedies with the derived gradients on a long-range task",
+                  spec=False)
+    sub.add_argument("--task", choices=("adding", "copy"), default="adding")
+    sub.add_argument("--length", type=_positive, nargs="+", metavar="T",
+                     help="sequence length(s) T (copy: the delay); default 50, --quick 20")
+    sub.add_argument("--config", nargs="+", metavar="NAME", help="configurations by name (default: all)")
+    sub.add_argument("--steps", type=_positive, help="training steps (default 1500, --quick 60)")
+    sub.add_argument("--batch", type=_positive, help="sequences per step (default 32, --quick 16)")
+    sub.add_argument("--hidden", type=_positive, help="state size n (default 32, --quick 16)")
+    sub.add_argument("--optimiser", choices=("adam", "sgd"), default="adam")
+    sub.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 0.001)")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--quick", action="store_true", help="a smoke run in seconds")
+    sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
+                     help="write the learning curves (.png or .pdf); may be repeated")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
