@@ -6,8 +6,10 @@ from typing import Any
 from .check import CheckReport, check
 from .engine.structured import Gradients, backward
 from .errors import FormulaError, SymRNNError
+from .gradflow import gradflow  # the function (the module's other names: from symrnn.gradflow import ...)
 from .numeric.compile import CompiledRNN, compile_spec as compile  # noqa: A001 - the DESIGN.md name
 from .spec import RNNSpec
+from .train import train  # the function, as for gradflow and check
 from .unroll import Graph, unroll
 
 __version__ = "0.1.0"
@@ -42,4 +44,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["CheckReport", "CompiledRNN", "FormulaError", "Gradients", "Graph", "RNNSpec", "SymRNNError",
-           "check", "compile", "derive", "gradients", "unroll", "verify", "__version__"]
+           "check", "compile", "derive", "gradflow", "gradients", "train", "unroll", "verify", "__version__"]

@@ -214,14 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients")
     sub.add_argument("--backend", choices=("numpy",), default="numpy")
     sub.add_argument("-o", "--output", metavar="FILE.py", required=True, help="the module to write")
-    sub = command("gradflow", _gradflow, "vanishing/exploding analysis: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
+    sub = command("gradflow", _gradflow, "vanishing/exploding: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
                   spec=False)
     sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"))
     sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "xavier", "orthogonal", "identity"),
                      help="how the vanilla U is drawn: N(0, scale²), N(0,1/n), Xavier, orthogonal, identity")
     sub.add_argument("--cell", nargs="+", choices=("rnn", "lstm", "gru"),
                      help="cells to measure (lstm and gru need the engine)")
-    sub.add_argument("--scale", type=float, default=1.0, help="standard deviation for --init normal (default 1)")
+    sub.add_argument("--scale", type=float, default=1.0, help="std. deviation for --init normal (default 1)")
     sub.add_argument("--forget-bias", type=float, default=1.0, help="LSTM forget-gate bias (default 1)")
     sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
     sub.add_argument("--z", type=_positive, default=60, help="largest t − k (default 60)")
@@ -233,17 +233,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write a plot (.png or .pdf); may be repeated")
     sub.add_argument("--csv", metavar="FILE.csv", help="write the medians, quartiles and bounds as CSV")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = command("train", _train, "train the notes' remedies with the derived gradients on a long-range task",
+    sub = command("train", _train, "train the notes' remedies with the derived gradients on a long task",
                   spec=False)
     sub.add_argument("--task", choices=("adding", "copy"), default="adding")
     sub.add_argument("--length", type=_positive, nargs="+", metavar="T",
                      help="sequence length(s) T (copy: the delay); default 50, --quick 20")
     sub.add_argument("--config", nargs="+", metavar="NAME", help="configurations by name (default: all)")
-    sub.add_argument("--steps", type=_positive, help="training steps (default 1500, --quick 60)")
+    sub.add_argument("--steps", type=_positive, help="training steps (default 3000, --quick 60)")
     sub.add_argument("--batch", type=_positive, help="sequences per step (default 32, --quick 16)")
     sub.add_argument("--hidden", type=_positive, help="state size n (default 32, --quick 16)")
     sub.add_argument("--optimiser", choices=("adam", "sgd"), default="adam")
-    sub.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 0.001)")
+    sub.add_argument("--lr", type=float, default=3e-3, help="learning rate (default 0.003)")
     sub.add_argument("--seed", type=int, default=0)
     sub.add_argument("--quick", action="store_true", help="a smoke run in seconds")
     sub.add_argument("-o", "--output", metavar="FILE.png", action="append",

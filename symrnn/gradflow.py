@@ -1,10 +1,12 @@
-"""Gradient flow through time: ‖∂s_t/∂s_k‖ against t − k for every cell, the Pascanu bound, truncation error."""
+"""Gradient flow through time: ‖∂s_t/∂s_k‖ against t − k for every cell, Pascanu's bound, truncation error."""
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy
@@ -15,17 +17,22 @@ from .unroll import unroll
 
 INITIALISATIONS = ("normal", "scaled", "xavier", "orthogonal", "identity", "pytorch")
 # Pascanu et al. 2013, Eq. (7): ‖∂s_t/∂s_k‖ ≤ (γ σ_max(U))^{t−k} whenever |f'| ≤ γ. One row per activation.
-DERIVATIVE_BOUNDS: Mapping[str, sympy.Rational] = {"tanh": sympy.Integer(1), "sigmoid": sympy.Rational(1, 4),
-                                                   "relu": sympy.Integer(1), "identity": sympy.Integer(1)}
+DERIVATIVE_BOUNDS: Mapping[str, sympy.Rational] = {
+    "tanh": sympy.Integer(1),
+    "sigmoid": sympy.Rational(1, 4),
+    "relu": sympy.Integer(1),
+    "identity": sympy.Integer(1),
+}
 # Le et al. 2015 (IRNN): U = I, biases zero, the other weights N(0, 0.001²).
 IRNN_INPUT_SCALE = 1e-3
 QUANTILES = (0.25, 0.75)
 
 
 # -------------------------------------------------------------------------------------- engine adapter
-def state_jacobian_function(spec: RNNSpec) -> Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray],
-                                                        tuple[np.ndarray, np.ndarray]]:
-    """``fn(params, state_prev (S,), x (e,)) -> (state (S,), ∂state_t/∂state_{t-1} (S, S))`` for ``spec``'s cell.
+def state_jacobian_function(
+    spec: RNNSpec,
+) -> Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``fn(params, state_prev (S,), x (e,)) -> (state (S,), ∂state_t/∂state_{t-1} (S, S))`` for the cell.
 
     The engine's ``symrnn.engine.step.state_jacobian_function`` (issue 8) when it exists; until then the
     vanilla cell's step and its symbolic step Jacobian ``diag(f'(u_t)) U`` lambdified.
@@ -43,8 +50,10 @@ def state_jacobian_function(spec: RNNSpec) -> Callable[[Mapping[str, np.ndarray]
 def _vanilla_state_jacobian_function(spec: RNNSpec) -> Callable:
     cell = getattr(spec, "cell", "rnn")
     if cell != "rnn":
-        raise ValueError(f"gradient flow for cell {cell!r} needs the engine's step Jacobian "
-                         "(symrnn.engine.step.state_jacobian_function, issue 8): not available yet")
+        raise ValueError(
+            f"gradient flow for cell {cell!r} needs the engine's step Jacobian "
+            "(symrnn.engine.step.state_jacobian_function, issue 8): not available yet"
+        )
     graph = unroll(spec.replace(z=1))
     state = graph.substituted(graph.symbols("s", 1))
     jacobian = graph.substituted(step_jacobian(graph, 1))
@@ -53,10 +62,13 @@ def _vanilla_state_jacobian_function(spec: RNNSpec) -> Callable:
     function = sympy.lambdify([arguments], [*state, *jacobian], modules="numpy", cse=True, docstring_limit=0)
     n = spec.n
 
-    def step(params: Mapping[str, np.ndarray], state_prev: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def step(
+        params: Mapping[str, np.ndarray], state_prev: np.ndarray, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         flat = [value for name in spec.parameter_names for value in np.ravel(params[name])]
         out = np.array(function(flat + list(state_prev) + list(x)), dtype=float)
         return out[:n], out[n:].reshape(n, n)
+
     return step
 
 
@@ -81,7 +93,9 @@ def _orthogonal(rows: int, columns: int, rng: np.random.Generator) -> np.ndarray
     return q if rows >= columns else q.T
 
 
-def recurrent_matrix(initialisation: str, n: int, rng: np.random.Generator, *, scale: float = 1.0) -> np.ndarray:
+def recurrent_matrix(
+    initialisation: str, n: int, rng: np.random.Generator, *, scale: float = 1.0
+) -> np.ndarray:
     """A square U: N(0, scale²) entries, N(0, 1/n), Xavier (N(0, 1/n) for a square matrix), orthogonal,
     or the identity (Le et al. 2015), times ``scale`` for the last two."""
     if initialisation == "normal":
@@ -92,12 +106,20 @@ def recurrent_matrix(initialisation: str, n: int, rng: np.random.Generator, *, s
         return scale * _orthogonal(n, n, rng)
     if initialisation == "identity":
         return scale * np.eye(n)
-    raise ValueError(f"unknown initialisation {initialisation!r} for a vanilla U; choose one of "
-                     f"{', '.join(INITIALISATIONS[:5])}")
+    raise ValueError(
+        f"unknown initialisation {initialisation!r} for a vanilla U; choose one of "
+        f"{', '.join(INITIALISATIONS[:5])}"
+    )
 
 
-def initial_parameters(spec: RNNSpec, initialisation: str, rng: np.random.Generator, *, scale: float = 1.0,
-                       forget_bias: float = 0.0) -> dict[str, np.ndarray]:
+def initial_parameters(
+    spec: RNNSpec,
+    initialisation: str,
+    rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
+    forget_bias: float = 0.0,
+) -> dict[str, np.ndarray]:
     """Parameters for ``spec`` drawn by one named scheme (keys and shapes from the spec).
 
     Vanilla cell: ``normal`` (every weight N(0, scale²): the notes' setting at scale 1), ``scaled``
@@ -108,7 +130,9 @@ def initial_parameters(spec: RNNSpec, initialisation: str, rng: np.random.Genera
     is Xavier except under ``normal``; the biases start at zero except under ``pytorch``.
     """
     if initialisation not in INITIALISATIONS:
-        raise ValueError(f"unknown initialisation {initialisation!r}; choose one of {', '.join(INITIALISATIONS)}")
+        raise ValueError(
+            f"unknown initialisation {initialisation!r}; choose one of {', '.join(INITIALISATIONS)}"
+        )
     cell, n = getattr(spec, "cell", "rnn"), spec.n
     shapes = spec.shapes
 
@@ -121,7 +145,9 @@ def initial_parameters(spec: RNNSpec, initialisation: str, rng: np.random.Genera
         shape = shapes[name]
         if name in ("b", "b_U", "c", "s0"):
             bound = 1 / np.sqrt(n)
-            params[name] = rng.uniform(-bound, bound, shape) if initialisation == "pytorch" else np.zeros(shape)
+            params[name] = (
+                rng.uniform(-bound, bound, shape) if initialisation == "pytorch" else np.zeros(shape)
+            )
         elif initialisation == "pytorch":
             params[name] = rng.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), shape)
         elif initialisation == "normal":
@@ -142,7 +168,7 @@ def initial_parameters(spec: RNNSpec, initialisation: str, rng: np.random.Genera
             params[name] = xavier(shape)
     if cell == "lstm" and "b" in params:
         params["b"] = params["b"].copy()
-        params["b"][n:2 * n] += forget_bias  # PyTorch gate order i, f, g, o
+        params["b"][n : 2 * n] += forget_bias  # PyTorch gate order i, f, g, o
     return params
 
 
@@ -162,8 +188,13 @@ class FlowConfiguration:
         if self.cell != "rnn":
             extra = f", forget bias {self.forget_bias:g}" if self.forget_bias else ""
             return f"{self.cell.upper()} ({self.initialisation}{extra})"
-        names = {"normal": f"N(0,{self.scale ** 2:g})", "scaled": "N(0,1/n)", "xavier": "Xavier",
-                 "orthogonal": "orthogonal", "identity": "identity (IRNN)" if self.activation == "relu" else "identity"}
+        names = {
+            "normal": f"N(0,{self.scale**2:g})",
+            "scaled": "N(0,1/n)",
+            "xavier": "Xavier",
+            "orthogonal": "orthogonal",
+            "identity": "identity (IRNN)" if self.activation == "relu" else "identity",
+        }
         return f"{self.activation}, U {names[self.initialisation]}"
 
 
@@ -213,8 +244,13 @@ class GradientFlow:
 
     def as_json(self) -> dict:
         c = self.configuration
-        result = {"cell": c.cell, "activation": c.activation, "initialisation": c.initialisation, "n": self.n,
-                  "median_norm": [float(v) for v in self.median]}
+        result = {
+            "cell": c.cell,
+            "activation": c.activation,
+            "initialisation": c.initialisation,
+            "n": self.n,
+            "median_norm": [float(v) for v in self.median],
+        }
         for block, values in self.norms.items():
             result[f"median_norm_{block}"] = [float(v) for v in np.median(values, axis=0)]
         if self.bound is not None:
@@ -222,9 +258,18 @@ class GradientFlow:
         return result
 
 
-def gradient_flow(configuration: FlowConfiguration | None = None, *, activation: str | None = None,
-                  initialisation: str | None = None, n: int = 8, e: int | None = None, lag: int = 40,
-                  samples: int = 16, burn_in: int = 10, seed: int = 0) -> GradientFlow:
+def gradient_flow(
+    configuration: FlowConfiguration | None = None,
+    *,
+    activation: str | None = None,
+    initialisation: str | None = None,
+    n: int = 8,
+    e: int | None = None,
+    lag: int = 40,
+    samples: int = 16,
+    burn_in: int = 10,
+    seed: int = 0,
+) -> GradientFlow:
     """Multiply the cell's step Jacobians along random sequences: ``∂s_t/∂s_k = Π_{m=k+1}^t ∂s_m/∂s_{m-1}``.
 
     Each sample draws fresh parameters and inputs x_t ~ N(0, 1), runs ``burn_in`` steps from s_0 = 0
@@ -242,9 +287,13 @@ def gradient_flow(configuration: FlowConfiguration | None = None, *, activation:
     """
     configuration = configuration or FlowConfiguration()
     if activation is not None or initialisation is not None:
-        configuration = FlowConfiguration(configuration.cell, activation or configuration.activation,
-                                          initialisation or configuration.initialisation, configuration.scale,
-                                          configuration.forget_bias)
+        configuration = FlowConfiguration(
+            configuration.cell,
+            activation or configuration.activation,
+            initialisation or configuration.initialisation,
+            configuration.scale,
+            configuration.forget_bias,
+        )
     for name, value in (("samples", samples), ("lag", lag), ("n", n)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -255,16 +304,24 @@ def gradient_flow(configuration: FlowConfiguration | None = None, *, activation:
     step = state_jacobian_function(spec)
     names = tuple(getattr(spec, "state_names", ("s",)))
     size = n * len(names)
-    blocks = {names[0]: slice(0, size)} if len(names) == 1 else \
-        {"state": slice(0, size), **{name: slice(i * n, (i + 1) * n) for i, name in enumerate(names)}}
+    blocks = (
+        {names[0]: slice(0, size)}
+        if len(names) == 1
+        else {"state": slice(0, size), **{name: slice(i * n, (i + 1) * n) for i, name in enumerate(names)}}
+    )
     rng = np.random.default_rng(seed)
     norms = {block: np.empty((samples, lag)) for block in blocks}
     vanilla = configuration.cell == "rnn"
     gamma = DERIVATIVE_BOUNDS.get(configuration.activation) if vanilla else None
     sigma = np.empty(samples)
     for sample in range(samples):
-        params = initial_parameters(spec, configuration.initialisation, rng, scale=configuration.scale,
-                                    forget_bias=configuration.forget_bias)
+        params = initial_parameters(
+            spec,
+            configuration.initialisation,
+            rng,
+            scale=configuration.scale,
+            forget_bias=configuration.forget_bias,
+        )
         sigma[sample] = np.linalg.norm(params["U"], 2)
         state, product = np.zeros(size), np.eye(size)
         for _ in range(burn_in):
@@ -310,8 +367,14 @@ class TruncationCurve:
         return np.median(self.errors, axis=0)
 
 
-def truncation_curve(configuration: FlowConfiguration, *, z: int = TRUNCATION_Z, n: int = TRUNCATION_N,
-                     samples: int = 8, seed: int = 0) -> TruncationCurve:
+def truncation_curve(
+    configuration: FlowConfiguration,
+    *,
+    z: int = TRUNCATION_Z,
+    n: int = TRUNCATION_N,
+    samples: int = 8,
+    seed: int = 0,
+) -> TruncationCurve:
     """The relative truncation error of truncated BPTT against τ, from the derived (t, k) terms."""
     from .truncation import lag_term_function, relative_truncation_error
 
@@ -320,8 +383,13 @@ def truncation_curve(configuration: FlowConfiguration, *, z: int = TRUNCATION_Z,
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(samples):
-        params = initial_parameters(spec, configuration.initialisation, rng, scale=configuration.scale,
-                                    forget_bias=configuration.forget_bias)
+        params = initial_parameters(
+            spec,
+            configuration.initialisation,
+            rng,
+            scale=configuration.scale,
+            forget_bias=configuration.forget_bias,
+        )
         xs, ys = rng.standard_normal((1, z, n)), rng.standard_normal((1, z, 1))
         rows.append(relative_truncation_error(spec, params, xs, ys, range(1, z + 1), function=function)[0])
     return TruncationCurve(configuration, z, np.array(rows))
@@ -330,7 +398,7 @@ def truncation_curve(configuration: FlowConfiguration, *, z: int = TRUNCATION_Z,
 # -------------------------------------------------------------------------------------- the whole run
 @dataclass(frozen=True)
 class GradflowReport:
-    """What :func:`gradflow` measured: the flows, the truncation curves, configurations that need the engine."""
+    """What :func:`gradflow` measured: flows, truncation curves, configurations that need the engine."""
 
     flows: list[GradientFlow]
     truncation: list[TruncationCurve] = field(default_factory=list)
@@ -347,27 +415,43 @@ class GradflowReport:
                 low, high = np.quantile(values, QUANTILES, axis=0)
                 bound = np.median(flow.bound, axis=0) if flow.bound is not None else None
                 for d in range(values.shape[1]):
-                    writer.writerow([flow.configuration.label, block, d + 1, f"{median[d]:.6e}", f"{low[d]:.6e}",
-                                     f"{high[d]:.6e}", "" if bound is None else f"{bound[d]:.6e}"])
+                    writer.writerow(
+                        [
+                            flow.configuration.label,
+                            block,
+                            d + 1,
+                            f"{median[d]:.6e}",
+                            f"{low[d]:.6e}",
+                            f"{high[d]:.6e}",
+                            "" if bound is None else f"{bound[d]:.6e}",
+                        ]
+                    )
         for curve in self.truncation:
             for tau, value in enumerate(curve.median, start=1):
-                writer.writerow([curve.configuration.label, "relative_truncation_error", tau, f"{value:.6e}", "",
-                                 "", ""])
+                writer.writerow(
+                    [curve.configuration.label, "relative_truncation_error", tau, f"{value:.6e}", "", "", ""]
+                )
         return stream.getvalue()
 
     def table(self, lags: Sequence[int] = (1, 10, 20, 50)) -> str:
         """The median norms at a few lags, and which configurations need the engine."""
         lag = self.flows[0].norms[self.flows[0].main].shape[1] if self.flows else 0
         columns = [d for d in lags if d <= lag] or [lag]
-        lines = [f"median ‖∂s_t/∂s_k‖₂ against t − k over {self.flows[0].norms[self.flows[0].main].shape[0]} "
-                 f"draws, n = {self.flows[0].n}" if self.flows else "no configuration could be measured",
-                 f"{'configuration':34s}" + "".join(f"{'t-k = ' + str(d):>13s}" for d in columns)]
+        lines = [
+            f"median ‖∂s_t/∂s_k‖₂ against t − k over {self.flows[0].norms[self.flows[0].main].shape[0]} "
+            f"draws, n = {self.flows[0].n}"
+            if self.flows
+            else "no configuration could be measured",
+            f"{'configuration':34s}" + "".join(f"{'t-k = ' + str(d):>13s}" for d in columns),
+        ]
         for flow in self.flows:
             lines.append(f"{flow.label:34s}" + "".join(f"{flow.median[d - 1]:13.3e}" for d in columns))
             if flow.bound is not None:
                 bound = np.median(flow.bound, axis=0)
-                lines.append(f"{'  Pascanu bound (γ σ_max(U))^(t-k)':34s}" +
-                             "".join(f"{bound[d - 1]:13.3e}" for d in columns))
+                lines.append(
+                    f"{'  Pascanu bound (γ σ_max(U))^(t-k)':34s}"
+                    + "".join(f"{bound[d - 1]:13.3e}" for d in columns)
+                )
         for label, reason in self.unavailable.items():
             lines.append(f"{label:34s}  {reason}")
         return "\n".join(lines)
@@ -376,9 +460,17 @@ class GradflowReport:
         return [flow.as_json() for flow in self.flows]
 
 
-def gradflow(configurations: Sequence[FlowConfiguration] | None = None, *, n: int = 8, lag: int = 60,
-             samples: int = 16, seed: int = 0, truncation: bool = False, output: str | Sequence[str] | None = None,
-             csv_path: str | None = None) -> GradflowReport:
+def gradflow(
+    configurations: Sequence[FlowConfiguration] | None = None,
+    *,
+    n: int = 8,
+    lag: int = 60,
+    samples: int = 16,
+    seed: int = 0,
+    truncation: bool = False,
+    output: str | Sequence[str] | None = None,
+    csv_path: str | None = None,
+) -> GradflowReport:
     """Measure gradient flow for several configurations; optionally plot (PNG/PDF) and write a CSV.
 
     Args:
@@ -451,12 +543,19 @@ def figure(report: GradflowReport | Sequence[GradientFlow]) -> Any:
         zero = " (reaches exactly 0)" if (flow.median == 0).any() else ""
         width = max(2.8 - 0.4 * index, 1.0)  # earlier curves wider, so coinciding ones stay visible
         left.semilogy(d, median, color=colour, linewidth=width, label=flow.label + zero)
-        left.fill_between(d, np.where(low > 0, low, np.nan), np.where(high > 0, high, np.nan), color=colour,
-                          alpha=0.2)
+        left.fill_between(
+            d, np.where(low > 0, low, np.nan), np.where(high > 0, high, np.nan), color=colour, alpha=0.2
+        )
         if flow.bound is not None:
             bound = np.median(flow.bound, axis=0)
-            left.semilogy(d, np.where((bound > 0) & (bound < 1e30), bound, np.nan), color=colour, linestyle="--",
-                          linewidth=0.9, label=f"bound (γσ_max(U))^(t−k), {flow.configuration.activation}")
+            left.semilogy(
+                d,
+                np.where((bound > 0) & (bound < 1e30), bound, np.nan),
+                color=colour,
+                linestyle="--",
+                linewidth=0.9,
+                label=f"bound (γσ_max(U))^(t−k), {flow.configuration.activation}",
+            )
     left.set_xlabel("t − k (steps back)")
     left.set_ylabel(r"$\|\partial s_t / \partial s_k\|_2$ (median, quartile band)")
     left.set_title(f"Gradient flow through time, n = {report.flows[0].n}")
@@ -468,8 +567,13 @@ def figure(report: GradflowReport | Sequence[GradientFlow]) -> Any:
         for curve in report.truncation:
             tau = np.arange(1, curve.z + 1)
             median = curve.median
-            right.semilogy(tau[:-1], np.where(median[:-1] > 0, median[:-1], np.nan), marker="o", markersize=3,
-                           label=curve.configuration.label)
+            right.semilogy(
+                tau[:-1],
+                np.where(median[:-1] > 0, median[:-1], np.nan),
+                marker="o",
+                markersize=3,
+                label=curve.configuration.label,
+            )
         right.set_xlabel("truncation τ (t − k < τ kept)")
         right.set_ylabel(r"$\|\nabla_\tau J - \nabla J\| / \|\nabla J\|$ (median)")
         right.set_title(f"Truncated BPTT: relative error, z = {report.truncation[0].z}")

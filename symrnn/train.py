@@ -1,10 +1,12 @@
-"""Training with the derived gradients: SGD/Adam in NumPy on the compiled loss and gradients, long-range tasks."""
+"""Training with the derived gradients: SGD/Adam in NumPy on the compiled loss and gradients."""
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,11 +83,20 @@ def copy_memory(batch: int, delay: int, rng: np.random.Generator) -> Batch:
 
 
 TASKS: Mapping[str, Task] = {
-    "adding": Task("adding", 2, 1, "sse", True, adding_problem, lambda length: ADDING_BASELINE_MSE, "test MSE"),
+    "adding": Task(
+        "adding", 2, 1, "sse", True, adding_problem, lambda length: ADDING_BASELINE_MSE, "test MSE"
+    ),
     # The memoryless strategy: blanks, then a uniform guess among the 8 symbols for the ten recalled steps.
-    "copy": Task("copy", COPY_SYMBOLS + 2, COPY_SYMBOLS + 1, "ce", False, copy_memory,
-                 lambda delay: COPY_REMEMBER * math.log(COPY_SYMBOLS) / (delay + 2 * COPY_REMEMBER),
-                 "test cross-entropy per step"),
+    "copy": Task(
+        "copy",
+        COPY_SYMBOLS + 2,
+        COPY_SYMBOLS + 1,
+        "ce",
+        False,
+        copy_memory,
+        lambda delay: COPY_REMEMBER * math.log(COPY_SYMBOLS) / (delay + 2 * COPY_REMEMBER),
+        "test cross-entropy per step",
+    ),
 }
 
 
@@ -101,9 +112,13 @@ class Objective:
     def __init__(self, spec: Any, last_only: bool) -> None:
         self.spec = spec
         self.full = compile_spec(spec, backend=BACKEND)
-        self.prefix = compile_spec(spec.replace(z=spec.z - 1), backend=BACKEND) if last_only and spec.z > 1 else None
+        self.prefix = (
+            compile_spec(spec.replace(z=spec.z - 1), backend=BACKEND) if last_only and spec.z > 1 else None
+        )
 
-    def per_sequence(self, params: Mapping[str, np.ndarray], batch: Batch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def per_sequence(
+        self, params: Mapping[str, np.ndarray], batch: Batch
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         J, grads = self.full(params, batch.xs, batch.ys)
         if self.prefix is not None:
             J_prefix, grads_prefix = self.prefix(params, batch.xs[:, :-1], batch.ys[:, :-1])
@@ -133,14 +148,15 @@ class SGD:
 class Adam:
     """Kingma & Ba 2015, with bias correction (the defaults of PyTorch's ``torch.optim.Adam``)."""
 
-    def __init__(self, learning_rate: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float = 1e-8) -> None:
+    def __init__(
+        self, learning_rate: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8
+    ) -> None:
         self.learning_rate, self.beta1, self.beta2, self.epsilon = learning_rate, beta1, beta2, epsilon
         self.first, self.second, self.count = {}, {}, 0
 
     def update(self, params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         self.count += 1
-        correction1, correction2 = 1 - self.beta1 ** self.count, 1 - self.beta2 ** self.count
+        correction1, correction2 = 1 - self.beta1**self.count, 1 - self.beta2**self.count
         for name, gradient in grads.items():
             first = self.beta1 * self.first.get(name, 0.0) + (1 - self.beta1) * gradient
             second = self.beta2 * self.second.get(name, 0.0) + (1 - self.beta2) * gradient**2
@@ -157,15 +173,15 @@ def clip_gradient_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     returns the norm before clipping."""
     norm = math.sqrt(sum(float(np.sum(value**2)) for value in grads.values()))
     if norm > max_norm:
-        for name in grads:
-            grads[name] = grads[name] * (max_norm / norm)
+        for name, value in grads.items():
+            grads[name] = value * (max_norm / norm)
     return norm
 
 
 # ------------------------------------------------------------------------------------------ configurations
 @dataclass(frozen=True)
 class TrainConfiguration:
-    """One model: cell, activation, initialisation (see :func:`symrnn.gradflow.initial_parameters`), clipping."""
+    """One model: cell, activation, initialisation (:func:`symrnn.gradflow.initial_parameters`), clipping."""
 
     name: str
     cell: str = "rnn"
@@ -215,10 +231,18 @@ class TrainingRun:
         return self.test is not None and self.test < SOLVED_FRACTION * self.baseline
 
     def as_json(self) -> dict:
-        return {"configuration": self.configuration.name, "task": self.task, "length": self.length,
-                "status": self.status, "test": self.test, "baseline": self.baseline, "solved": self.solved,
-                "step_seconds": self.step_seconds, "final_train": float(self.losses[-1]) if len(self.losses) else None,
-                "detail": self.detail}
+        return {
+            "configuration": self.configuration.name,
+            "task": self.task,
+            "length": self.length,
+            "status": self.status,
+            "test": self.test,
+            "baseline": self.baseline,
+            "solved": self.solved,
+            "step_seconds": self.step_seconds,
+            "final_train": float(self.losses[-1]) if len(self.losses) else None,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -229,13 +253,18 @@ class TrainingReport:
     settings: dict = field(default_factory=dict)
 
     def table(self) -> str:
-        lines = [f"{'configuration':22s} {'task':>6s} {'T':>4s} {'status':>17s} {'test':>10s} {'baseline':>9s} "
-                 f"{'solved':>6s} {'ms/step':>8s}"]
+        header = (
+            f"{'configuration':22s} {'task':>6s} {'T':>4s} {'status':>17s} {'test':>10s} {'baseline':>9s} "
+            f"{'solved':>6s} {'ms/step':>8s}"
+        )
+        lines = [header]
         for run in self.runs:
             test = "—" if run.test is None else f"{run.test:.4f}"
             step = "—" if run.step_seconds is None else f"{1e3 * run.step_seconds:.1f}"
-            lines.append(f"{run.configuration.name:22s} {run.task:>6s} {run.length:4d} {run.status:>17s} {test:>10s} "
-                         f"{run.baseline:9.4f} {('yes' if run.solved else 'no'):>6s} {step:>8s}")
+            lines.append(
+                f"{run.configuration.name:22s} {run.task:>6s} {run.length:4d} {run.status:>17s} {test:>10s} "
+                f"{run.baseline:9.4f} {('yes' if run.solved else 'no'):>6s} {step:>8s}"
+            )
         return "\n".join(lines)
 
     def as_json(self) -> dict:
@@ -243,7 +272,7 @@ class TrainingReport:
 
 
 QUICK = {"steps": 60, "batch": 16, "hidden": 16, "test_size": 128, "lengths": (20,)}
-DEFAULTS = {"steps": 1500, "batch": 32, "hidden": 32, "test_size": 1000, "lengths": (50,)}
+DEFAULTS = {"steps": 3000, "batch": 32, "hidden": 32, "test_size": 1000, "lengths": (50,)}
 
 
 def _metric(task: Task, J: np.ndarray, length: int) -> np.ndarray:
@@ -251,24 +280,47 @@ def _metric(task: Task, J: np.ndarray, length: int) -> np.ndarray:
     return 2.0 * J if task.loss == "sse" else J / task.steps(length)
 
 
-def train_one(configuration: TrainConfiguration, *, task: str = "adding", length: int = 50, steps: int = 1500,
-              batch: int = 32, hidden: int = 32, optimiser: str = "adam", learning_rate: float = 1e-3,
-              test_size: int = 1000, seed: int = 0) -> TrainingRun:
+def train_one(
+    configuration: TrainConfiguration,
+    *,
+    task: str = "adding",
+    length: int = 50,
+    steps: int = 3000,
+    batch: int = 32,
+    hidden: int = 32,
+    optimiser: str = "adam",
+    learning_rate: float = 3e-3,
+    test_size: int = 1000,
+    seed: int = 0,
+) -> TrainingRun:
     """Train one configuration with the compiled derived gradients; see :func:`train`."""
     spec_task = TASKS[task]
     baseline = spec_task.baseline(length)
     try:
-        spec = make_spec(configuration.cell, z=spec_task.steps(length), e=spec_task.e, n=hidden, m=spec_task.m,
-                         activation=configuration.activation, loss=spec_task.loss)
+        spec = make_spec(
+            configuration.cell,
+            z=spec_task.steps(length),
+            e=spec_task.e,
+            n=hidden,
+            m=spec_task.m,
+            activation=configuration.activation,
+            loss=spec_task.loss,
+        )
     except ValueError as error:
         if configuration.cell == "rnn":
             raise
-        return TrainingRun(configuration, task, length, "needs the engine", np.empty(0), None, baseline, None,
-                           str(error))
+        return TrainingRun(
+            configuration, task, length, "needs the engine", np.empty(0), None, baseline, None, str(error)
+        )
     objective = Objective(spec, spec_task.last_only)
     rng = np.random.default_rng(seed)
-    params = initial_parameters(spec, configuration.initialisation, rng, scale=configuration.scale,
-                                forget_bias=configuration.forget_bias)
+    params = initial_parameters(
+        spec,
+        configuration.initialisation,
+        rng,
+        scale=configuration.scale,
+        forget_bias=configuration.forget_bias,
+    )
     test_batch = spec_task.sample(test_size, length, np.random.default_rng(seed + 10_000))
     update = OPTIMISERS[optimiser](learning_rate)
     losses, times, status, detail = [], [], "trained", ""
@@ -298,15 +350,27 @@ def train_one(configuration: TrainConfiguration, *, task: str = "adding", length
         except ValueError as error:
             status, detail = "diverged", str(error)
     step_seconds = float(np.median(times)) if times else None
-    return TrainingRun(configuration, task, length, status, np.array(losses), test, baseline, step_seconds, detail)
+    return TrainingRun(
+        configuration, task, length, status, np.array(losses), test, baseline, step_seconds, detail
+    )
 
 
-def train(configurations: Sequence[TrainConfiguration] | None = None, *, task: str = "adding",
-          lengths: Sequence[int] | None = None, steps: int | None = None, batch: int | None = None,
-          hidden: int | None = None, optimiser: str = "adam", learning_rate: float = 1e-3,
-          test_size: int | None = None, seed: int = 0, quick: bool = False,
-          output: str | Sequence[str] | None = None, progress: Callable[[TrainingRun], None] | None = None
-          ) -> TrainingReport:
+def train(
+    configurations: Sequence[TrainConfiguration] | None = None,
+    *,
+    task: str = "adding",
+    lengths: Sequence[int] | None = None,
+    steps: int | None = None,
+    batch: int | None = None,
+    hidden: int | None = None,
+    optimiser: str = "adam",
+    learning_rate: float = 3e-3,
+    test_size: int | None = None,
+    seed: int = 0,
+    quick: bool = False,
+    output: str | Sequence[str] | None = None,
+    progress: Callable[[TrainingRun], None] | None = None,
+) -> TrainingReport:
     """Train every configuration on a long-range task with the symbolically derived, compiled gradients.
 
     The same data (fixed seeds), optimiser, learning rate and number of steps for every configuration.
@@ -319,7 +383,7 @@ def train(configurations: Sequence[TrainConfiguration] | None = None, *, task: s
             memoryless baseline ``10 log 8 / (T + 20)``).
         lengths: sequence lengths T (the copy task's delay); default (50,), quick (20,).
         steps, batch, hidden, test_size: training steps, sequences per step, state size n, held-out
-            sequences; defaults 1500, 32, 32, 1000; ``quick``: 60, 16, 16, 128.
+            sequences; defaults 3000, 32, 32, 1000; ``quick``: 60, 16, 16, 128.
         optimiser: ``"adam"`` or ``"sgd"``; learning_rate its step size.
         seed: seeds the parameters, the training batches and (offset) the test set.
         quick: the small settings above (a smoke run in seconds).
@@ -333,10 +397,18 @@ def train(configurations: Sequence[TrainConfiguration] | None = None, *, task: s
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
     base = QUICK if quick else DEFAULTS
-    settings = {"steps": steps or base["steps"], "batch": batch or base["batch"], "hidden": hidden or base["hidden"],
-                "test_size": test_size or base["test_size"], "lengths": tuple(lengths or base["lengths"]),
-                "optimiser": optimiser, "learning_rate": learning_rate, "seed": seed, "task": task,
-                "backend": BACKEND}
+    settings = {
+        "steps": steps or base["steps"],
+        "batch": batch or base["batch"],
+        "hidden": hidden or base["hidden"],
+        "test_size": test_size or base["test_size"],
+        "lengths": tuple(lengths or base["lengths"]),
+        "optimiser": optimiser,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "task": task,
+        "backend": BACKEND,
+    }
     for name in ("steps", "batch", "hidden", "test_size"):
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -344,9 +416,18 @@ def train(configurations: Sequence[TrainConfiguration] | None = None, *, task: s
     runs = []
     for length in settings["lengths"]:
         for configuration in configurations or DEFAULT_TRAIN_CONFIGURATIONS:
-            run = train_one(configuration, task=task, length=length, steps=settings["steps"],
-                            batch=settings["batch"], hidden=settings["hidden"], optimiser=optimiser,
-                            learning_rate=learning_rate, test_size=settings["test_size"], seed=seed)
+            run = train_one(
+                configuration,
+                task=task,
+                length=length,
+                steps=settings["steps"],
+                batch=settings["batch"],
+                hidden=settings["hidden"],
+                optimiser=optimiser,
+                learning_rate=learning_rate,
+                test_size=settings["test_size"],
+                seed=seed,
+            )
             runs.append(run)
             if progress is not None:
                 progress(run)
@@ -387,12 +468,20 @@ def learning_curves(report: TrainingReport, *, window: int = 25) -> Any:
             smooth = np.convolve(run.losses, np.ones(width) / width, mode="valid")
             label = run.configuration.name + ("" if run.status == "trained" else f" ({run.status})")
             axis.semilogy(np.arange(width, len(run.losses) + 1), smooth, color=f"C{index % 10}", label=label)
-        axis.axhline(runs[0].baseline, color="black", linestyle="--", linewidth=1,
-                     label=f"trivial baseline {runs[0].baseline:.3f}")
+        axis.axhline(
+            runs[0].baseline,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=f"trivial baseline {runs[0].baseline:.3f}",
+        )
         waiting = [run.configuration.name for run in runs if run.status == "needs the engine"]
         task = runs[0].task
-        axis.set_title(f"{'adding problem' if task == 'adding' else 'copy memory'}, T = {length}"
-                       + (f"\n(not run, need the engine: {', '.join(waiting)})" if waiting else ""), fontsize="small")
+        axis.set_title(
+            f"{'adding problem' if task == 'adding' else 'copy memory'}, T = {length}"
+            + (f"\n(not run, need the engine: {', '.join(waiting)})" if waiting else ""),
+            fontsize="small",
+        )
         axis.set_xlabel("training step")
         axis.set_ylabel("training MSE" if task == "adding" else "training cross-entropy per step")
         axis.grid(True, which="major", alpha=0.3)

@@ -1,9 +1,11 @@
-"""Truncated BPTT derived symbolically: keep the (t, k) terms with t − k < τ; the dropped ones are the exact error."""
+"""Truncated BPTT derived symbolically: keep the (t, k) terms with t − k < τ; the rest is the exact error."""
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import sympy
@@ -20,7 +22,7 @@ PARTS = ("kept", "dropped")
 
 
 def truncation_of(spec: RNNSpec, truncation: int | None) -> int | None:
-    """The truncation length τ: the argument, else ``spec.truncation`` (once specs carry it), else None (full).
+    """The truncation length τ: the argument, else ``spec.truncation`` (once specs carry it), else None.
 
     Raises:
         ValueError: τ is not a positive integer.
@@ -30,8 +32,10 @@ def truncation_of(spec: RNNSpec, truncation: int | None) -> int | None:
     if truncation is None:
         return None
     if isinstance(truncation, bool) or not isinstance(truncation, (int, np.integer)) or truncation < 1:
-        raise ValueError(f"truncation must be a positive integer number of steps (or None for full BPTT), "
-                         f"got {truncation!r}")
+        raise ValueError(
+            f"truncation must be a positive integer number of steps (or None for full BPTT), "
+            f"got {truncation!r}"
+        )
     return int(truncation)
 
 
@@ -44,8 +48,10 @@ def state_role(spec: RNNSpec) -> str:
     """
     names = tuple(getattr(spec, "state_names", ("s",)))
     if len(names) != 1:
-        raise ValueError(f"truncated BPTT through the derivative service needs a cell with one state; "
-                         f"{getattr(spec, 'cell', 'rnn')!r} carries {', '.join(names)}")
+        raise ValueError(
+            f"truncated BPTT through the derivative service needs a cell with one state; "
+            f"{getattr(spec, 'cell', 'rnn')!r} carries {', '.join(names)}"
+        )
     return names[0]
 
 
@@ -68,8 +74,9 @@ def _is_zero(tensor: np.ndarray) -> bool:
     return all(entry == 0 for entry in np.asarray(tensor, dtype=object).ravel())
 
 
-def lag_terms(graph: Graph, parameter: str, *,
-              chains: dict[sympy.Symbol, sympy.Expr] | None = None) -> list[LagTerm]:
+def lag_terms(
+    graph: Graph, parameter: str, *, chains: dict[sympy.Symbol, sympy.Expr] | None = None
+) -> list[LagTerm]:
     """Every (t, k) term of the gradient of J with respect to ``parameter``, each factor from the service.
 
     ``∂J_t/∂s_t`` and the one-step Jacobians ``∂s_m/∂s_{m-1}`` are the service's *total* derivatives,
@@ -96,7 +103,7 @@ def lag_terms(graph: Graph, parameter: str, *,
 
     for t in range(1, z + 1):
         direct = derivative(graph, Quantity("J", t), P, immediate=True)  # the output layer: V, c
-        # g = ∂J_t/∂s_t · ∂s_t/∂s_k, from k = t down: one more service Jacobian ∂s_{k+1}/∂s_k per step (Eq. 17).
+        # g = ∂J_t/∂s_t · ∂s_t/∂s_k from k = t down: one more service Jacobian ∂s_{k+1}/∂s_k per step (17).
         g = derivative(graph, Quantity("J", t), Quantity(role, t)) if recurrent else None
         for k in range(t, 0, -1):
             value = direct if k == t else None
@@ -143,7 +150,9 @@ class TruncatedGradients:
         """One part as a :class:`Gradients` mapping over the forward program (what compile reads)."""
         if part not in PARTS:
             raise ValueError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
-        return Gradients(self.graph, (), dict(self.chains), dict(self.kept if part == "kept" else self.dropped))
+        return Gradients(
+            self.graph, (), dict(self.chains), dict(self.kept if part == "kept" else self.dropped)
+        )
 
     def compile(self, part: str = "kept") -> CompiledRNN:
         """One part compiled with the contract of :func:`symrnn.compile` (see :func:`compile_truncated`)."""
@@ -151,7 +160,9 @@ class TruncatedGradients:
         return CompiledRNN(self.graph.spec, function, inspect.getsource(function))
 
 
-def truncated_gradients(spec: RNNSpec, truncation: int | None = None, *, named: bool = False) -> TruncatedGradients:
+def truncated_gradients(
+    spec: RNNSpec, truncation: int | None = None, *, named: bool = False
+) -> TruncatedGradients:
     """Derive truncated BPTT: ``Σ_t Σ_{k > t − τ} ∂J_t/∂s_t · ∂s_t/∂s_k · ∂⁺s_k/∂P`` for every parameter.
 
     Args:
@@ -166,8 +177,9 @@ def truncated_gradients(spec: RNNSpec, truncation: int | None = None, *, named: 
     """
     tau = truncation_of(spec, truncation)
     if getattr(spec, "initial_state_parameter", False):
-        raise ValueError("truncated BPTT with initial_state_parameter=True is not supported; "
-                         "build the spec without it")
+        raise ValueError(
+            "truncated BPTT with initial_state_parameter=True is not supported; build the spec without it"
+        )
     graph, chains = unroll(spec), {}
     terms, kept, dropped = {}, {}, {}
     for name in spec.parameter_names:
@@ -185,8 +197,13 @@ def truncated_gradients(spec: RNNSpec, truncation: int | None = None, *, named: 
 
 def _lambdify_program(gradients: Gradients) -> Any:
     replacements, outputs = program(gradients)
-    return lambdify([argument_symbols(gradients.graph)], outputs, modules="numpy",
-                    cse=lambda _: (replacements, outputs), docstring_limit=0)
+    return lambdify(
+        [argument_symbols(gradients.graph)],
+        outputs,
+        modules="numpy",
+        cse=lambda _: (replacements, outputs),
+        docstring_limit=0,
+    )
 
 
 def compile_truncated(spec: RNNSpec, truncation: int | None = None, *, part: str = "kept") -> CompiledRNN:
@@ -228,7 +245,7 @@ class LagTermFunction:
             size = int(np.prod(shape))
             array = np.zeros((B, z, z, *shape))
             for t, k in self.pairs:
-                block = np.stack(outputs[position:position + size], axis=-1)
+                block = np.stack(outputs[position : position + size], axis=-1)
                 array[:, t - 1, k - 1] = block.reshape((B, *shape))
                 position += size
             result[name] = array if batched else array[0]
@@ -255,14 +272,22 @@ def lag_term_function(spec: RNNSpec) -> LagTermFunction:
     for name in spec.parameter_names:
         zero = np.full(spec.shapes[name], sympy.Integer(0), dtype=object)
         by_pair = {(term.t, term.k): term.value for term in lag_terms(graph, name, chains=chains)}
-        matrices[name] = sympy.Matrix([[entry for pair in pairs for entry in by_pair.get(pair, zero).ravel()]])
+        matrices[name] = sympy.Matrix(
+            [[entry for pair in pairs for entry in by_pair.get(pair, zero).ravel()]]
+        )
     function = _lambdify_program(Gradients(graph, (), chains, matrices))
     return LagTermFunction(spec, function, pairs)
 
 
-def relative_truncation_error(spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any,
-                              truncations: list[int] | range, *, function: LagTermFunction | None = None
-                              ) -> np.ndarray:
+def relative_truncation_error(
+    spec: RNNSpec,
+    params: Mapping[str, Any],
+    xs: Any,
+    ys: Any,
+    truncations: list[int] | range,
+    *,
+    function: LagTermFunction | None = None,
+) -> np.ndarray:
     """``‖∇_τ J − ∇J‖ / ‖∇J‖`` (all parameters as one vector) for each τ; batched data gives ``(B, len(τ))``.
 
     Args:
@@ -273,10 +298,14 @@ def relative_truncation_error(spec: RNNSpec, params: Mapping[str, Any], xs: Any,
     batched = np.ndim(xs) == 3
 
     def flat(gradients: dict[str, np.ndarray]) -> np.ndarray:
-        return np.concatenate([np.reshape(value, (value.shape[0], -1) if batched else (-1,))
-                               for value in gradients.values()], axis=-1)
+        return np.concatenate(
+            [np.reshape(value, (value.shape[0], -1) if batched else (-1,)) for value in gradients.values()],
+            axis=-1,
+        )
 
     full = flat(function.gradient(terms, None))
     norm = np.maximum(np.linalg.norm(full, axis=-1), np.finfo(float).tiny)
-    errors = [np.linalg.norm(flat(function.gradient(terms, tau)) - full, axis=-1) / norm for tau in truncations]
+    errors = [
+        np.linalg.norm(flat(function.gradient(terms, tau)) - full, axis=-1) / norm for tau in truncations
+    ]
     return np.stack(errors, axis=-1)

@@ -1,4 +1,5 @@
 """Gradient flow: the engine's step Jacobians, the Pascanu bound, Eq. [27] in closed form, plots and CSV."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,21 @@ import sympy
 from symrnn.cli import main
 from symrnn.engine.service import Quantity, derivative
 from symrnn.engine.structured import jacobian_product
-from symrnn.gradflow import (DEFAULT_CONFIGURATIONS, DERIVATIVE_BOUNDS, FlowConfiguration, GradflowReport, figure,
-                             gradflow, gradient_flow, initial_parameters, make_spec, plot, recurrent_matrix,
-                             scalar_closed_form, state_jacobian_function)
+from symrnn.gradflow import (
+    DEFAULT_CONFIGURATIONS,
+    DERIVATIVE_BOUNDS,
+    FlowConfiguration,
+    GradflowReport,
+    figure,
+    gradflow,
+    gradient_flow,
+    initial_parameters,
+    make_spec,
+    plot,
+    recurrent_matrix,
+    scalar_closed_form,
+    state_jacobian_function,
+)
 from symrnn.spec import RNNSpec
 from symrnn.unroll import unroll
 
@@ -21,8 +34,12 @@ JACOBIAN_TOLERANCE = 1e-8
 # The bound is an inequality between float64 products of up to 40 factors: allow their rounding.
 BOUND_ROUNDING = 1e-9
 NORM_ONE_TOLERANCE = 1e-10
-ACTIVATIONS = {"tanh": np.tanh, "sigmoid": lambda u: 1 / (1 + np.exp(-u)), "relu": lambda u: np.maximum(u, 0),
-               "identity": lambda u: u}
+ACTIVATIONS = {
+    "tanh": np.tanh,
+    "sigmoid": lambda u: 1 / (1 + np.exp(-u)),
+    "relu": lambda u: np.maximum(u, 0),
+    "identity": lambda u: u,
+}
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -43,15 +60,30 @@ def test_step_and_its_jacobian_match_an_independent_step_and_finite_differences(
     for j in range(n):
         step = np.zeros(n)
         step[j] = FINITE_DIFFERENCE_STEP
-        numeric[:, j] = (independent_step(s_prev + step) - independent_step(s_prev - step)) / (2 * FINITE_DIFFERENCE_STEP)
+        numeric[:, j] = (independent_step(s_prev + step) - independent_step(s_prev - step)) / (
+            2 * FINITE_DIFFERENCE_STEP
+        )
     assert np.abs(jacobian - numeric).max() < JACOBIAN_TOLERANCE
 
 
-@pytest.mark.parametrize("activation, initialisation", [
-    ("tanh", "normal"), ("tanh", "scaled"), ("tanh", "xavier"), ("sigmoid", "xavier"), ("sigmoid", "normal"),
-    ("relu", "identity"), ("relu", "xavier"), ("identity", "orthogonal"), ("identity", "scaled")])
+@pytest.mark.parametrize(
+    "activation, initialisation",
+    [
+        ("tanh", "normal"),
+        ("tanh", "scaled"),
+        ("tanh", "xavier"),
+        ("sigmoid", "xavier"),
+        ("sigmoid", "normal"),
+        ("relu", "identity"),
+        ("relu", "xavier"),
+        ("identity", "orthogonal"),
+        ("identity", "scaled"),
+    ],
+)
 def test_pascanu_bound_holds_on_every_sampled_sequence(activation: str, initialisation: str) -> None:
-    flow = gradient_flow(FlowConfiguration("rnn", activation, initialisation), n=5, lag=30, samples=12, seed=7)
+    flow = gradient_flow(
+        FlowConfiguration("rnn", activation, initialisation), n=5, lag=30, samples=12, seed=7
+    )
     (norms,) = flow.norms.values()
     assert flow.bound is not None and norms.shape == flow.bound.shape == (12, 30)
     assert np.all(norms <= flow.bound * (1 + BOUND_ROUNDING)), "‖∂s_t/∂s_k‖ exceeded (γ σ_max(U))^(t−k)"
@@ -76,7 +108,7 @@ def test_gamma_bounds_the_activation_derivative(activation: str) -> None:
 def test_scalar_closed_form_equals_the_engines_jacobian_product_exactly(t: int, k: int) -> None:
     graph = unroll(RNNSpec(z=4, e=2, n=1, m=1, activation="tanh"))
     closed, h, W_hh = scalar_closed_form(t, k)
-    names = {h(m): graph.symbols("s", m)[0] for m in range(0, 5)}
+    names = {h(m): graph.symbols("s", m)[0] for m in range(5)}
     names[W_hh] = graph.parameters["U"][0, 0]
     ours = closed.xreplace(names)
     service = derivative(graph, Quantity("s", t), Quantity("s", k)).reshape(-1)[0]  # total, every path
@@ -112,7 +144,7 @@ def test_initial_parameters() -> None:
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_gated_cells_before_and_after_the_engine(cell: str) -> None:
-    """Before the engine lands: a clear "needs the engine" error; after: flows whose blocks have the state sizes."""
+    """Before the engine: a clear "needs the engine" error; after: finite flows for every state block."""
     try:
         spec = make_spec(cell, z=1, e=2, n=3, m=1)
     except ValueError as error:
@@ -141,11 +173,16 @@ def test_figure_has_labelled_log_axes_a_legend_and_the_truncation_panel() -> Non
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
-    configurations = [FlowConfiguration("rnn", "tanh", "scaled"), FlowConfiguration("rnn", "relu", "identity")]
+    configurations = [
+        FlowConfiguration("rnn", "tanh", "scaled"),
+        FlowConfiguration("rnn", "relu", "identity"),
+    ]
     report = gradflow(configurations, n=3, lag=8, samples=2)
     from symrnn.gradflow import TruncationCurve
 
-    report = GradflowReport(report.flows, [TruncationCurve(configurations[0], 4, np.array([[0.5, 0.1, 0.01, 0.0]]))])
+    report = GradflowReport(
+        report.flows, [TruncationCurve(configurations[0], 4, np.array([[0.5, 0.1, 0.01, 0.0]]))]
+    )
     drawn = figure(report)
     try:
         left, right = drawn.axes
@@ -158,18 +195,38 @@ def test_figure_has_labelled_log_axes_a_legend_and_the_truncation_panel() -> Non
         plt.close(drawn)
 
 
-@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF")])
-def test_plots_are_real_files(tmp_path, suffix: str, magic: bytes) -> None:
+def test_plots_are_real_files(tmp_path) -> None:
     pytest.importorskip("matplotlib")
-    path = tmp_path / f"flow{suffix}"
-    plot([gradient_flow(lag=10, samples=2), gradient_flow(activation="relu", initialisation="identity", lag=10,
-                                                          samples=2)], str(path))
-    assert path.read_bytes().startswith(magic) and path.stat().st_size > 5000
+    flows = [
+        gradient_flow(lag=10, samples=2),
+        gradient_flow(activation="relu", initialisation="identity", lag=10, samples=2),
+    ]
+    for suffix, magic in ((".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF")):
+        path = tmp_path / f"flow{suffix}"
+        plot(flows, str(path))
+        assert path.read_bytes().startswith(magic) and path.stat().st_size > 5000
 
 
 def test_cli_json_csv_and_bad_output(capsys: pytest.CaptureFixture, tmp_path) -> None:
-    assert main(["gradflow", "--z", "5", "--samples", "2", "--activation", "tanh", "--init", "scaled", "--json",
-                 "--csv", str(tmp_path / "flow.csv")]) == 0
+    assert (
+        main(
+            [
+                "gradflow",
+                "--z",
+                "5",
+                "--samples",
+                "2",
+                "--activation",
+                "tanh",
+                "--init",
+                "scaled",
+                "--json",
+                "--csv",
+                str(tmp_path / "flow.csv"),
+            ]
+        )
+        == 0
+    )
     (flow,) = json.loads(capsys.readouterr().out)
     assert flow["activation"] == "tanh" and len(flow["median_norm"]) == 5 and len(flow["median_bound"]) == 5
     assert (tmp_path / "flow.csv").read_text().startswith("configuration,")
