@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .engine.structured import step_jacobian
 from .spec import RNNSpec
 from .unroll import unroll
 
@@ -48,6 +47,9 @@ def state_jacobian_function(
 
 
 def _vanilla_state_jacobian_function(spec: RNNSpec) -> Callable:
+    # Today's vanilla-only step Jacobian diag(f'(u_t)) U.
+    from .engine.structured import step_jacobian
+
     cell = getattr(spec, "cell", "rnn")
     if cell != "rnn":
         raise ValueError(

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from .gradflow import initial_parameters, make_spec
-from .numeric.compile import compile_spec
 
 # The adding problem's trivial baseline: always predict 1 (the mean of the sum of two U(0, 1) numbers);
 # its MSE is Var(a + b) = 2/12.
@@ -110,6 +109,8 @@ class Objective:
     """
 
     def __init__(self, spec: Any, last_only: bool) -> None:
+        from . import compile as compile_spec  # the public symrnn.compile
+
         self.spec = spec
         self.full = compile_spec(spec, backend=BACKEND)
         self.prefix = (
