@@ -30,6 +30,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Graph": (".unroll", "Graph"),
     "unroll": (".unroll", "unroll"),
     "derive": (".latex.documents", "derive"),
+    "gradflow": (".gradflow", "gradflow"),
+    "train": (".train", "train"),
     "verify": (".formula.verify", "verify"),
 }
 
@@ -100,8 +102,10 @@ __all__ = [
     "check",
     "compile",
     "derive",
+    "gradflow",
     "gradients",
     "make_cell",
+    "train",
     "unroll",
     "verify",
 ]

@@ -266,52 +266,88 @@ def _codegen(arguments: argparse.Namespace) -> int:
 PLOT_SUFFIXES = (".png", ".pdf")
 
 
-def _gradflow(arguments: argparse.Namespace) -> int:
-    import itertools
+def _plot_paths(paths: list[str] | None) -> list[str]:
+    """Check each -o plot file before any work: a .png or .pdf suffix (or '-': PNG on stdout), a writable place."""
+    for path in paths or []:
+        if files.is_stdout(path):
+            continue
+        if not path.lower().endswith(PLOT_SUFFIXES):
+            raise ValueError(f"-o must name a .png or .pdf file (or '-' for PNG on stdout), got {path}")
+        files.check_writable(path)
+    return list(paths or [])
+
+
+def _write_plots(paths: list[str], draw: Callable[[list[str]], object]) -> object:
+    """Draw into temporary files, then write each through the shared writer (stdout, symlinks, umask)."""
     import tempfile
 
-    from .gradflow import DEFAULT_CONFIGURATIONS, gradient_flow, plot
+    with tempfile.TemporaryDirectory(prefix="symrnn-plot-") as directory:
+        drawn = [os.path.join(directory, f"plot{k}" + (".png" if files.is_stdout(path) else os.path.splitext(path)[1]))
+                 for k, path in enumerate(paths)]
+        result = draw(drawn)
+        for path, temporary in zip(paths, drawn):
+            with open(temporary, "rb") as stream:
+                files.write_bytes(path, stream.read())
+    return result
 
-    output = arguments.output
-    plot_on_stdout = output is not None and files.is_stdout(output)
-    if output is not None and not plot_on_stdout and not output.lower().endswith(PLOT_SUFFIXES):
-        raise ValueError(f"-o must name a .png or .pdf file (or '-' for PNG on stdout), got {output}")
+
+def _gradflow(arguments: argparse.Namespace) -> int:
+    import itertools
+
+    from .gradflow import DEFAULT_CONFIGURATIONS, FlowConfiguration, gradflow
+
+    plots = _plot_paths(arguments.output)
     if arguments.activation or arguments.init:
-        pairs = list(itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"]))
+        configurations = [FlowConfiguration("rnn", a, i, arguments.scale) for a, i in
+                          itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"])]
+        configurations += [FlowConfiguration(cell, "tanh", "pytorch", forget_bias=arguments.forget_bias)
+                           for cell in arguments.cell or []]
+    elif arguments.cell:
+        configurations = [c for c in DEFAULT_CONFIGURATIONS if c.cell in arguments.cell]
     else:
-        pairs = list(DEFAULT_CONFIGURATIONS)
-    flows = [
-        gradient_flow(
-            activation=a,
-            initialisation=i,
-            n=arguments.n,
-            z=arguments.z,
-            samples=arguments.samples,
-            seed=arguments.seed,
-        )
-        for a, i in progress.bar(pairs, description="gradient flow")
-    ]
-    if output is not None:
-        suffix = ".png" if plot_on_stdout else os.path.splitext(output)[1].lower()
-        with tempfile.TemporaryDirectory(prefix="symrnn-plot-") as directory:
-            drawn = os.path.join(directory, "plot" + suffix)
-            plot(flows, drawn)
-            with open(drawn, "rb") as stream:
-                files.write_bytes(output, stream.read())
-    if plot_on_stdout:
+        configurations = list(DEFAULT_CONFIGURATIONS)
+    with progress.working("measuring gradient flow"):
+        report = _write_plots(plots, lambda drawn: gradflow(
+            configurations, n=arguments.n, lag=arguments.z, samples=arguments.samples, seed=arguments.seed,
+            truncation=arguments.truncation, output=drawn))
+    if arguments.csv is not None:
+        write_output(report.csv(), arguments.csv)
+    if any(files.is_stdout(path) for path in plots):
         pass  # the plot went to stdout: no table mixed into the image
     elif arguments.json:
-        print(json.dumps([flow.as_json() for flow in flows]))
+        print(json.dumps(report.as_json()))
     else:
-        columns = sorted({1, min(10, arguments.z), min(20, arguments.z), arguments.z})
-        print(f"median ‖∂s_t/∂s_0‖₂ over {arguments.samples} draws, n = {arguments.n}")
-        print(f"{'configuration':28s}" + "".join(f"{'t = ' + str(t):>12s}" for t in columns))
-        for flow in flows:
-            print(f"{flow.label:28s}" + "".join(f"{flow.median[t - 1]:12.3e}" for t in columns))
-    plotted = (
-        "" if output is None else ", PNG plot on stdout" if plot_on_stdout else f", plot written to {output}"
-    )
-    progress.summary(f"gradflow: {len(flows)} configurations, n = {arguments.n}, z = {arguments.z}{plotted}")
+        print(report.table())
+    written = "".join(f", plot written to {path}" for path in plots if not files.is_stdout(path))
+    progress.summary(f"gradflow: {len(configurations)} configurations, n = {arguments.n}{written}")
+    return EXIT_OK
+
+
+def _train(arguments: argparse.Namespace) -> int:
+    from .train import DEFAULT_TRAIN_CONFIGURATIONS, train
+
+    configurations = list(DEFAULT_TRAIN_CONFIGURATIONS)
+    if arguments.config:
+        known = {c.name: c for c in configurations}
+        unknown = [name for name in arguments.config if name not in known]
+        if unknown:
+            raise ValueError(f"unknown --config {', '.join(map(repr, unknown))}; choose from "
+                             f"{', '.join(map(repr, known))}")
+        configurations = [known[name] for name in arguments.config]
+    plots = _plot_paths(arguments.output)
+
+    def report_run(run) -> None:
+        if not arguments.json:
+            print(f"  {run.configuration.name}, T = {run.length}: {run.status}", file=sys.stderr, flush=True)
+
+    report = _write_plots(plots, lambda drawn: train(
+        configurations, task=arguments.task, lengths=arguments.length, steps=arguments.steps,
+        batch=arguments.batch, hidden=arguments.hidden, optimiser=arguments.optimiser,
+        learning_rate=arguments.lr, seed=arguments.seed, quick=arguments.quick, output=drawn,
+        progress=report_run))
+    if not any(files.is_stdout(path) for path in plots):
+        print(json.dumps(report.as_json()) if arguments.json else report.table())
+    progress.summary(f"train: {len(configurations)} configurations on the {arguments.task} task")
     return EXIT_OK
 
 
@@ -402,35 +438,40 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "-o", "--output", metavar="FILE.py", required=True, help="the module to write ('-': stdout)"
     )
-    sub = command(
-        "gradflow",
-        _gradflow,
-        "vanishing/exploding analysis of ∂s_t/∂s_0 (table, optional plot)",
-        _epilog("the analysis ran"),
-        spec=False,
-    )
-    sub.add_argument(
-        "--activation",
-        nargs="+",
-        choices=ACTIVATIONS,
-        help="activations to analyse (default: a representative set of configurations)",
-    )
-    sub.add_argument(
-        "--init",
-        nargs="+",
-        choices=("normal", "scaled", "identity", "orthogonal"),
-        help="how U is drawn: N(0,1), N(0,1/n), identity, orthogonal",
-    )
-    sub.add_argument("--n", type=_positive, default=8, help="state size")
-    sub.add_argument("--z", type=_positive, default=40, help="sequence length")
-    sub.add_argument("--samples", type=_positive, default=16, help="random draws")
-    sub.add_argument("--seed", type=int, default=0, help="seed of the random draws")
-    sub.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE.png",
-        help="also write a plot (.png or .pdf; '-': PNG on stdout instead of the table)",
-    )
+    sub = command("gradflow", _gradflow, "vanishing/exploding: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
+                  _epilog("the analysis ran"), spec=False)
+    sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"))
+    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "xavier", "orthogonal", "identity"),
+                     help="how the vanilla U is drawn: N(0, scale²), N(0,1/n), Xavier, orthogonal, identity")
+    sub.add_argument("--cell", nargs="+", choices=("rnn", "lstm", "gru"),
+                     help="cells to measure (lstm and gru need the engine)")
+    sub.add_argument("--scale", type=float, default=1.0, help="std. deviation for --init normal (default 1)")
+    sub.add_argument("--forget-bias", type=float, default=1.0, help="LSTM forget-gate bias (default 1)")
+    sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
+    sub.add_argument("--z", type=_positive, default=60, help="largest t − k (default 60)")
+    sub.add_argument("--samples", type=_positive, default=16, help="random draws (default 16)")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--truncation", action="store_true",
+                     help="also plot the relative truncation error of truncated BPTT against τ (z = 12)")
+    sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
+                     help="also write a plot (.png or .pdf; '-': PNG on stdout); may be repeated")
+    sub.add_argument("--csv", metavar="FILE.csv", help="write the medians, quartiles and bounds as CSV")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = command("train", _train, "train the notes' remedies with the derived gradients on a long task",
+                  _epilog("the training ran"), spec=False)
+    sub.add_argument("--task", choices=("adding", "copy"), default="adding")
+    sub.add_argument("--length", type=_positive, nargs="+", metavar="T",
+                     help="sequence length(s) T (copy: the delay); default 50, --quick 20")
+    sub.add_argument("--config", nargs="+", metavar="NAME", help="configurations by name (default: all)")
+    sub.add_argument("--steps", type=_positive, help="training steps (default 3000, --quick 60)")
+    sub.add_argument("--batch", type=_positive, help="sequences per step (default 32, --quick 16)")
+    sub.add_argument("--hidden", type=_positive, help="state size n (default 32, --quick 16)")
+    sub.add_argument("--optimiser", choices=("adam", "sgd"), default="adam")
+    sub.add_argument("--lr", type=float, default=3e-3, help="learning rate (default 0.003)")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--quick", action="store_true", help="a smoke run in seconds")
+    sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
+                     help="write the learning curves (.png or .pdf); may be repeated")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
@@ -467,8 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = _parse(build_parser(), argv)
         command = f"symrnn {arguments.command}"
         progress.set_quiet(arguments.quiet)
-        if getattr(arguments, "output", None) is not None:
-            files.check_writable(arguments.output)
+        outputs = getattr(arguments, "output", None)
+        for path in [outputs] if isinstance(outputs, str) else outputs or []:
+            files.check_writable(path)  # before any work: an unwritable -o is exit 2 at once
         code = arguments.handler(arguments)
         _flush_stdout()  # a closed pipe shows here, inside the handlers below
         return code
