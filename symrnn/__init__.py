@@ -61,7 +61,12 @@ def gradients(spec: RNNSpec, *, substitute: bool = False) -> Gradients | dict:
     from .engine.adjoint import backward
     from .unroll import unroll as build
 
-    result = backward(build(spec))
+    if spec.truncation is not None and spec.truncation < spec.z:
+        from .truncation import truncated_gradients
+
+        result = truncated_gradients(spec).as_gradients("kept")
+    else:
+        result = backward(build(spec))
     return result.substituted() if substitute else result
 
 

@@ -12,9 +12,10 @@ import sympy
 from sympy.utilities.lambdify import lambdify
 
 from .engine.service import Quantity, derivative, shape_of
-from .engine.structured import Gradients
+from .engine.adjoint import Gradients
 from .numeric.arrays import validate_call
-from .numeric.compile import CompiledRNN, argument_symbols, overflow_error, program
+from .numeric.base import CompiledRNN, overflow_error
+from .numeric.unrolled import UnrolledCompiled, program
 from .spec import RNNSpec
 from .unroll import Graph, unroll
 
@@ -157,7 +158,7 @@ class TruncatedGradients:
     def compile(self, part: str = "kept") -> CompiledRNN:
         """One part compiled with the contract of :func:`symrnn.compile` (see :func:`compile_truncated`)."""
         function = _lambdify_program(self.as_gradients(part))
-        return CompiledRNN(self.graph.spec, function, inspect.getsource(function))
+        return UnrolledCompiled(self.graph.spec, function, inspect.getsource(function), "numpy (truncated)")
 
 
 def truncated_gradients(
@@ -198,7 +199,7 @@ def truncated_gradients(
 def _lambdify_program(gradients: Gradients) -> Any:
     replacements, outputs = program(gradients)
     return lambdify(
-        [argument_symbols(gradients.graph)],
+        [list(gradients.graph.inputs)],
         outputs,
         modules="numpy",
         cse=lambda _: (replacements, outputs),

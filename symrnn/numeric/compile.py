@@ -47,7 +47,13 @@ def compile_spec(spec: RNNSpec, *, backend: str = "auto", reduce: str = "none", 
     if not isinstance(reduce, str) or reduce not in REDUCTIONS:
         raise ValueError(f"unknown reduce {reduce!r}; choose one of {', '.join(REDUCTIONS)}")
     if spec.truncation is not None and spec.truncation < spec.z:
-        raise ValueError("compile computes the full BPTT gradient; for truncated BPTT use symrnn.truncation")
+        # Truncated BPTT is compiled from its (t, k) terms: only the unrolled NumPy form exists.
+        if backend not in ("auto", "numpy") or reduce != "none":
+            raise ValueError(f"a truncated spec (truncation={spec.truncation} < z={spec.z}) compiles with "
+                             "backend 'numpy' or 'auto' and reduce 'none' only")
+        from ..truncation import compile_truncated
+
+        return compile_truncated(spec)
     if backend in ("numpy", "llvm") and not allow_slow:
         refuse_slow_compile(spec, backend)
     return BUILDERS[backend](spec, reduce=reduce)
