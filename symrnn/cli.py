@@ -440,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = command("gradflow", _gradflow, "vanishing/exploding: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
                   _epilog("the analysis ran"), spec=False)
-    sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"))
+    sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"),
+                     help="vanilla activations to measure (default: a representative set of configurations)")
     sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "xavier", "orthogonal", "identity"),
                      help="how the vanilla U is drawn: N(0, scale²), N(0,1/n), Xavier, orthogonal, identity")
     sub.add_argument("--cell", nargs="+", choices=("rnn", "lstm", "gru"),
@@ -450,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
     sub.add_argument("--z", type=_positive, default=60, help="largest t − k (default 60)")
     sub.add_argument("--samples", type=_positive, default=16, help="random draws (default 16)")
-    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--seed", type=int, default=0, help="seed of the random draws")
     sub.add_argument("--truncation", action="store_true",
                      help="also plot the relative truncation error of truncated BPTT against τ (z = 12)")
     sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
@@ -459,16 +460,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub = command("train", _train, "train the notes' remedies with the derived gradients on a long task",
                   _epilog("the training ran"), spec=False)
-    sub.add_argument("--task", choices=("adding", "copy"), default="adding")
+    sub.add_argument("--task", choices=("adding", "copy"), default="adding",
+                     help="the adding problem or copy memory")
     sub.add_argument("--length", type=_positive, nargs="+", metavar="T",
                      help="sequence length(s) T (copy: the delay); default 50, --quick 20")
     sub.add_argument("--config", nargs="+", metavar="NAME", help="configurations by name (default: all)")
     sub.add_argument("--steps", type=_positive, help="training steps (default 3000, --quick 60)")
     sub.add_argument("--batch", type=_positive, help="sequences per step (default 32, --quick 16)")
     sub.add_argument("--hidden", type=_positive, help="state size n (default 32, --quick 16)")
-    sub.add_argument("--optimiser", choices=("adam", "sgd"), default="adam")
+    sub.add_argument("--optimiser", choices=("adam", "sgd"), default="adam", help="the update rule")
     sub.add_argument("--lr", type=float, default=3e-3, help="learning rate (default 0.003)")
-    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
     sub.add_argument("--quick", action="store_true", help="a smoke run in seconds")
     sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
                      help="write the learning curves (.png or .pdf); may be repeated")
