@@ -90,9 +90,10 @@ def _derive(arguments: argparse.Namespace) -> int:
     from .latex.documents import derive
 
     expand = {"auto": None, "all": True, "none": False}[arguments.expand]
+    from .latex.output import write_document
+
     document = derive(spec_from_arguments(arguments), expand=expand)
-    text = document.markdown() if arguments.format == "markdown" else document.latex()
-    write_output(text, arguments.output)
+    write_document(document, arguments.output, format=arguments.format, checks=arguments.checks, write_text=write_output)
     return EXIT_OK if document.ok else EXIT_FAILED
 
 
@@ -168,7 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("check", _check, "compare structured vs brute-force vs compiled vs reference vs finite differences")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub = command("derive", _derive, "write the derivation document of a model")
-    sub.add_argument("--format", choices=("latex", "markdown"), default="latex")
+    sub.add_argument("--format", choices=("latex", "markdown", "pdf"), default="latex",
+                     help="latex, markdown, or pdf (runs pdflatex; needs -o FILE.pdf)")
+    sub.add_argument("--checks", choices=("margin", "table", "inline", "none"), default="margin",
+                     help="how each equation's check appears: a margin mark and one table (default), the table "
+                          "only, a line under each equation, or not at all")
     sub.add_argument("--expand", choices=("auto", "all", "none"), default="auto",
                      help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)")
     sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")

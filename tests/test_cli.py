@@ -84,4 +84,4 @@ def test_derive_writes_markdown_file(tmp_path) -> None:
     target = tmp_path / "doc.md"
     assert main(["derive", "--z", "1", "--format", "markdown", "--expand", "none", "-o", str(target)]) == 0
     text = target.read_text()
-    assert text.startswith("# ") and "$$" in text and "FAILED" not in text
+    assert text.startswith("# ") and "```math" in text and "FAILED" not in text
