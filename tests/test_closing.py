@@ -9,7 +9,12 @@ import sympy
 
 from symrnn import RNNSpec
 from symrnn.latex.documents import derive
-from symrnn.latex.sections.closing import BOUND_SLACK, closing_facts, lstm_cell_path, sampled_bound
+from symrnn.latex.sections.closing import (
+    BOUND_SLACK,
+    closing_facts,
+    lstm_cell_path,
+    sampled_bound,
+)
 
 # Monte Carlo tolerance for 400,000 standard normal draws (about 6 standard errors of a proportion).
 MC_DRAWS = 400_000

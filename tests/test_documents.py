@@ -141,7 +141,7 @@ def compile_latex(directory: Path, name: str, text: str) -> list[float]:
     """Compile one document with pdflatex -halt-on-error; returns the widths of its overfull hboxes (pt)."""
     (directory / name).write_text(text, encoding="utf-8")
     result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", name], cwd=directory,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, check=False)
     log = (directory / name).with_suffix(".log").read_text(encoding="utf-8", errors="replace")
     assert result.returncode == 0, f"{name}: {result.stdout[-2000:]}"
     assert (directory / name).with_suffix(".pdf").stat().st_size > 0
@@ -236,7 +236,7 @@ def test_markdown_uses_fenced_math_and_lbrace(rendered):
     for name, text in rendered.items():
         if name.endswith(".md"):
             assert "$$" not in text and "```math" in text
-            prose = re.sub(r"```math.*?```", "", text, flags=re.S)
+            prose = re.sub(r"```math.*?```", "", text, flags=re.DOTALL)
             assert "\\{" not in prose and "\\}" not in prose, name
 
 
@@ -309,7 +309,7 @@ def test_ix_first_input_is_x_1_and_there_is_no_J_0():
 
 def test_sigmoid_form_label_is_tanh(example):
     x = sympy.Symbol("x", real=True)
-    sigma = lambda v: 1 / (1 + sympy.exp(-v))  # noqa: E731
+    sigma = lambda v: 1 / (1 + sympy.exp(-v))
     assert sympy.simplify((sympy.tanh(x) - (2 * sigma(2 * x) - 1)).rewrite(sympy.exp)) == 0
     assert sympy.tanh(0) - sigma(0) == -sympy.Rational(1, 2)  # tanh is not the sigmoid
     assert example.equation("(T1')").check.ok and "SIGMOID FORM" in example.equation("(T1)").note

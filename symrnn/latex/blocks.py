@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from ..engine.exact import EXACT_DIGITS
 from .checks import Check
@@ -178,7 +178,7 @@ class Figure:
         return f"![{self.name}](figures/{self.name}.{suffix})\n\n*{self.caption}*\n"
 
 
-Block = Union[Equation, Paragraph, Figure]
+Block = Equation | Paragraph | Figure
 
 
 @dataclass(frozen=True)

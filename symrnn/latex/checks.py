@@ -1,15 +1,20 @@
 """The checks that equations carry: SymPy identities, and exact comparisons at a rational point."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable
 
 import numpy as np
 import sympy
 
-from ..engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
 from ..engine.brute import nested_loss_size
+from ..engine.exact import (
+    EXACT_DIGITS,
+    EXACT_TOLERANCE,
+    exact_relative_error,
+    rational_point,
+)
 from ..engine.service import Quantity, derivative, shape_of
 from ..engine.structured import backward, step_jacobian
 from ..unroll import Graph, unroll

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Sequence
 
 from .blocks import Derivation, Figure
 from .printer import Names
@@ -53,10 +53,10 @@ def _text(head: str, index: str | int | None = None) -> tuple[str, str]:
 
 
 def _tikz(nodes: Sequence[Node], edges: Sequence[Edge], scale: float = 1.0) -> str:
-    lines = [rf"\begin{{tikzpicture}}[scale={scale}, every node/.style={{transform shape}}, "
-             r">={Stealth[length=2mm]}, state/.style={circle, draw, minimum size=8mm, inner sep=1pt}, "
-             r"loss/.style={rectangle, draw, rounded corners, minimum size=6mm, inner sep=2pt}, "
-             r"plain/.style={inner sep=2pt}]"]
+    lines = [(rf"\begin{{tikzpicture}}[scale={scale}, every node/.style={{transform shape}}, "
+              r">={Stealth[length=2mm]}, state/.style={circle, draw, minimum size=8mm, inner sep=1pt}, "
+              r"loss/.style={rectangle, draw, rounded corners, minimum size=6mm, inner sep=2pt}, "
+              r"plain/.style={inner sep=2pt}]")]
     styles = {"circle": "state", "rect": "loss", "plain": "plain"}
     for node in nodes:
         lines.append(rf"\node[{styles[node.shape]}] ({node.key}) at ({node.x:.2f},{node.y:.2f}) {{${node.tex}$}};")
@@ -90,8 +90,8 @@ def _svg(nodes: Sequence[Node], edges: Sequence[Edge], title: str) -> str:
     height = (max(ys) - min(ys) + 2 * margin) * _PX
     where = {node.key: ((node.x - left) * _PX, (top - node.y) * _PX, node) for node in nodes}
     colours = {0: "#000", 1: "#1f4fd1", 2: "#a01010", 3: "#888"}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">'),
            f"<title>{escape(title)}</title>",
            '<defs>' + "".join(
                f'<marker id="arrow{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '

@@ -1,7 +1,7 @@
 """Line breaking for displayed sums: terms ordered by time, signs as a person writes them, rows that fit."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import sympy
 

@@ -52,7 +52,7 @@ def compile_pdf(document: Derivation, path: str | os.PathLike, *, checks: str = 
         write_figures(document, Path(directory))
         for _ in range(PDFLATEX_RUNS):
             result = subprocess.run([program, "-halt-on-error", "-interaction=nonstopmode", source.name],
-                                    cwd=directory, capture_output=True, text=True, timeout=PDFLATEX_TIMEOUT)
+                                    cwd=directory, capture_output=True, text=True, timeout=PDFLATEX_TIMEOUT, check=False)
             log = (Path(directory) / "derivation.log")
             text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else result.stdout
             if result.returncode != 0:

@@ -1,8 +1,9 @@
 """LaTeX printing in a notation profile: a LatexPrinter subclass and the names of general forms."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..spec import RNNSpec
 from .documents import derive

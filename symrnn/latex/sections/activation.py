@@ -1,7 +1,7 @@
 """Section: f' written as a function of f, step by step (tanh, sigmoid), and ReLU (Eqs. 28-29)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sympy
 
@@ -66,7 +66,7 @@ def _relu() -> tuple:
     f29 = identity([(sympy.diff(relu(x), x), step(x))] + [(sympy.diff(relu(x), x).subs(x, v), step(v)) for v in samples],
                    what=r"SymPy's derivative of [28] against [29], each case and at 7 points (at $x = 0$ the case $x \leq 0$ gives $0$)")
     positive, negative = sympy.Symbol("x_p", positive=True), sympy.Symbol("x_n", negative=True)
-    indicator = lambda v: sympy.Piecewise((1, relu(v) > 0), (0, True))  # noqa: E731 - 1[f(v) > 0]
+    indicator = lambda v: sympy.Piecewise((1, relu(v) > 0), (0, True))
     through_f = identity([(indicator(v), step(v)) for v in (positive, negative, *samples)],
                          what=r"$\mathbf{1}[f(x) > 0]$ against [29] for $x > 0$, $x < 0$ and at 7 points including $x = 0$")
     return (

@@ -4,14 +4,12 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ...engine.service import Quantity, activation_derivative, derivative
+from ...engine.service import Quantity, activation_derivative, dependencies, derivative
 from ...engine.structured import jacobian_product
 from ..blocks import Equation, Line, Paragraph, Section
-from ...engine.service import dependencies
 from ..checks import Check, combine, compare, flat, identity
 from ..context import Context
 from ..figures import paths_figure
-from ..layout import ordered_terms
 
 
 def chain(context: Context, P: str, t: str | int, k: str | int | None) -> str:
@@ -150,12 +148,13 @@ def gradients_section(context: Context) -> Section:
     graph = context.graph
     on_V = [derivative(graph, Quantity("s", t), Quantity("V")) for t in range(1, context.z + 1)]
     V_free = all(entry == 0 for value in on_V for entry in value.ravel())
-    on_U = point.total(Quantity("s", 1), Quantity("U"))
-    U_moves = any(entry != 0 for entry in on_U.ravel())
+    t_U = min(context.z, 2)
+    on_U = derivative(graph, Quantity("s", t_U), Quantity("U"))  # symbolic: not identically 0
+    U_moves = any(sympy.expand(entry) != 0 for entry in on_U.ravel())
     blocks.append(Equation("(11)(i)", N.total(s_t, U), "0",
                            Check("derivative service", U_moves,
-                                 rf"${N.total(N.q('s', 1), U)}$ at the rational point: "
-                                 rf"{'not' if U_moves else 'NOT'} zero (the notes' (i), $v$ read as ${U}$)",
+                                 rf"${N.total(N.q('s', t_U), U)}$ in symbols: "
+                                 rf"{'not' if U_moves else 'NOT'} identically $0$ (the notes' (i), $v$ read as ${U}$)",
                                  how="the total derivative through every path of the unrolled graph"), relation=r"\neq"))
     blocks.append(Equation("(11)(ii)", N.total(s_t, V), "0",
                            Check("derivative service", V_free,
@@ -173,7 +172,7 @@ def gradients_section(context: Context) -> Section:
         checks13.append(compare(flat(via_total), flat(reference), method=method, what=rf"the chain with ${N.total(N.q('s', t), U)}$ and ${N.partial(N.q('J', t), U)}$"))
         method_s, ds = point.state_derivative(t, Quantity("U"))
         summed = sum(np.tensordot(point.jacobian_product(t, k), point.immediate(Quantity("s", k), Quantity("U")), axes=1)
-                     for k in range(0, t + 1))
+                     for k in range(t + 1))
         checks15.append(compare(flat(summed), flat(ds), method=method_s, what=rf"the sum over $k$ and ${N.total(N.q('s', t), U)}$"))
     blocks.append(Equation("(13)", N.partial(J_t, U), rf"{N.partial(J_t, N.q('yhat', 't'))} {N.partial(N.q('yhat', 't'), s_t)} {N.total(s_t, U)}",
                            combine(checks13), note=rf"Checked for $t = 1, \dots, {T}$. As in (3), the last factor is the total derivative."))

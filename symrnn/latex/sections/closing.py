@@ -319,7 +319,6 @@ def lstm_cell_path() -> tuple | None:
 
 
 def _gated(context: Context) -> list:
-    N = context.names
     found = lstm_cell_path()
     intro = Paragraph(r"Solution III, gated cells. The LSTM (Hochreiter and Schmidhuber, 1997) adds a cell state "
                       r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$ next to $h_t$, with gates $f_t, i_t, o_t \in (0, 1)^{n}$ "
@@ -329,7 +328,7 @@ def _gated(context: Context) -> list:
     if found is None:
         return [intro, Paragraph(r"This document does not derive it yet: the derivation engine does not build gated "
                                  r"cells in this version, and the equation above is stated, not checked.")]
-    graph, path, f_t = found
+    _, path, f_t = found
     n = len(f_t)
     pairs = [(path[i, j], f_t[i] if i == j else sympy.Integer(0)) for i in range(n) for j in range(n)]
     return [intro, Equation("(G1)", r"\frac{\partial^{+} c_t}{\partial c_{t-1}}", r"\operatorname{diag}(f_t)",

@@ -27,11 +27,11 @@ def _product(N, t: str, k: str) -> str:
 def jacobian_section(context: Context) -> Section:
     """∂s_t/∂s_k as a product of one-step Jacobians, checked against the service's total Jacobians."""
     N, point, z, graph = context.names, context.point, context.z, context.graph
-    s = lambda i: N.q("s", i)  # noqa: E731
+    s = lambda i: N.q("s", i)
     T = min(z, 3)
     checks = []
     for t in range(1, T + 1):
-        for k in range(0, t):
+        for k in range(t):
             method, total = ("brute force", point.brute(graph.symbols("s", t), graph.s0, horizon=t)) if k == 0 else (None, None)
             if total is None:
                 method, total = "derivative service", point.total(Quantity("s", t), Quantity("s", k))
@@ -125,7 +125,7 @@ def single_neuron_section(context: Context) -> Section:
 def _single_neuron_results(sub: Context) -> list:
     """The scalar results a student writes by hand: ∂h_2/∂h_0, ∂J_2/∂W_xh and ∂J_2/∂W_hh, each checked."""
     N, graph, point = sub.names, sub.graph, sub.point
-    h = lambda i: N.q("s", i)  # noqa: E731
+    h = lambda i: N.q("s", i)
     W, U, V = N["W"], N["U"], N["V"]
     Usym, Vsym = graph.parameters["U"][0], graph.parameters["V"][0]
     fp = {m: activation_derivative(graph, m)[0] for m in (1, 2)}
@@ -140,19 +140,19 @@ def _single_neuron_results(sub: Context) -> list:
         note=r"One factor $f'\, " + U + r"$ per step: the scalar form of (17) that [26] discusses.")
     # ∂J_2/∂W_xh = g_2 W_hy f'(u_2) (x_2^T + W_hh f'(u_1) x_1^T), entry by entry
     x1, x2 = graph.symbols("x", 1), graph.symbols("x", 2)
-    truth_W = sub.point.step_gradient("W", 2)[1]
+    method_W, truth_W = sub.point.step_gradient("W", 2)
     left = [point.evaluate(g2 * Vsym * fp[2] * (x2[j] + Usym * fp[1] * x1[j])).item() for j in range(sub.spec.e)]
-    x_row = lambda t: rf"{N.q('x', t)}^{{\top}}"  # noqa: E731
+    x_row = lambda t: rf"{N.q('x', t)}^{{\top}}"
     g_tex = sub.tex(g2)
+    inner_factor = sub.tex(sympy.Mul(Usym, fp[1], evaluate=False), as_built=True)
     outer = rf"\bigl({g_tex}\bigr)\, {sub.tex(sympy.Mul(Vsym, fp[2], evaluate=False), as_built=True)}"
     eq_b = Equation(
         "(27b)", N.partial(N.q("J", 2), W),
         rf"\frac{{\partial {N.q('J', 2)}}}{{\partial {N.q('yhat', 2)}}}\, {V}\, f'({N.q('u', 2)})"
         rf"\bigl({x_row(2)} + {U}\, f'({N.q('u', 1)})\, {x_row(1)}\bigr)",
-        compare(left, [v for v in truth_W.ravel()], method=sub.point.step_gradient("W", 2)[0],
+        compare(left, list(truth_W.ravel()), method=method_W,
                 what=rf"the written-out ${N.partial(N.q('J', 2), W)}$ and its value"),
-        instance=(Line("", (rf"{outer} \bigl({x_row(2)} + {sub.tex(sympy.Mul(Usym, fp[1], evaluate=False), as_built=True)}\, "
-                            rf"{x_row(1)}\bigr)",)),),
+        instance=(Line("", (rf"{outer} \bigl({x_row(2)} + {inner_factor}\, {x_row(1)}\bigr)",)),),
         caption=r"Written out: the $k = 2$ term, then the $k = 1$ term reached through one factor of (27a):")
     h0, h1 = graph.symbols("s", 0)[0], graph.symbols("s", 1)[0]
     truth_U = sub.point.step_gradient("U", 2)
@@ -163,7 +163,6 @@ def _single_neuron_results(sub: Context) -> list:
         rf"\bigl({h(1)} + {U}\, f'({N.q('u', 1)})\, {h(0)}\bigr)",
         compare([left_U], [truth_U[1].item()], method=truth_U[0],
                 what=rf"the written-out ${N.partial(N.q('J', 2), U)}$ and its value"),
-        instance=(Line("", (rf"{outer} \bigl({h(1)} + {sub.tex(sympy.Mul(Usym, fp[1], evaluate=False), as_built=True)}\, "
-                            rf"{h(0)}\bigr)",)),),
+        instance=(Line("", (rf"{outer} \bigl({h(1)} + {inner_factor}\, {h(0)}\bigr)",)),),
         caption=rf"Written out (with ${h(0)}$ the given initial state; it is $0$ by default):")
     return [eq_a, eq_b, eq_c]

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ...engine.exact import EXACT_DIGITS
 from ...engine.service import Quantity
 from ...engine.structured import backward
 from ..blocks import Equation, Line, Paragraph, Section
-from ...engine.exact import EXACT_DIGITS
 from ..checks import combine, compare, flat, identity
 from ..context import Context
 from ..layout import ordered_terms
@@ -42,11 +42,10 @@ def matrix_section(context: Context) -> Section:
     """g_t, the δ recurrence and every gradient as Σ_t of outer products, equal to the (t, k) sums."""
     N, spec, graph, point = context.names, context.spec, context.graph, context.point
     gradients = backward(graph)
-    D = lambda t: diag_form(context, t)  # noqa: E731
+    D = lambda t: diag_form(context, t)
     T = r"^{\top}"
-    yhat_t, y_t = N.q("yhat", "t"), N.q("y", "t")
     eq_g = _loss_gradient(context)
-    delta = lambda t: N.q("delta", t)  # noqa: E731
+    delta = lambda t: N.q("delta", t)
     z = context.z
     # δ_t = ∂J/∂s_t, computed independently as Σ_{τ ≥ t} g_τᵀ V ∂s_τ/∂s_t from the Jacobian products.
     adjoint = dict(point.values)
@@ -137,7 +136,7 @@ def _swap_of_sums(context: Context, rows: dict[int, np.ndarray]) -> list:
                 what=rf"$\sum_k {delta('k')}^{{\top}} {N.partial(s_k, W, immediate=True)}$ and ${N.partial(N['J'], W)}$"),
         note=r"(9) summed over $t$, with (D1): the factor $" + N.partial(s_k, W, immediate=True) + r"$ does not depend on "
              r"$t$ and leaves the inner sum, which defines $" + delta("k") + "$ in (D3).")
-    dJ_s = lambda t: N.partial(N.q("J", t), N.q("s", t))  # noqa: E731
+    dJ_s = lambda t: N.partial(N.q("J", t), N.q("s", t))
     d3 = Equation("(D3)", rf"{delta('k')}^{{\top}}", rf"\sum_{{t=k}}^{{z}} {dJ_s('t')} {N.partial(s_t, s_k)} = "
                   rf"{N.partial(N['J'], s_k)}",
                   compare(flat(rows[z]), flat(point.immediate(Quantity("J", z), Quantity("yhat", z)).dot(

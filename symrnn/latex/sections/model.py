@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy
 
 from ..blocks import Equation, Line, Paragraph, Section
-from ..checks import Check, combine, compare, flat, identity
+from ..checks import combine, compare, flat, identity
 from ..context import Context
 from ..figures import cell_figure, unfolded_figure
 from ..layout import ordered_terms
@@ -71,8 +71,8 @@ def model_section(context: Context) -> Section:
                                     (context.tex(graph.symbols("J", 1)[0]), r"\dots", context.tex(graph.symbols("J", context.z)[0]))),),
                      caption=rf"For $z = {context.z}$:",
                      note=r"The notes write $\sum_{t=0}^{z}$; there is no output at $t = 0$, so the sum starts at $t = 1$.")
-    dJ = lambda P: N.partial(N["J"], N[P])  # noqa: E731 - a local shorthand
-    dJt = lambda P: N.partial(J_t, N[P])  # noqa: E731
+    dJ = lambda P: N.partial(N["J"], N[P])
+    dJt = lambda P: N.partial(J_t, N[P])
     checks_1, checks_2 = [], []
     for P in spec.parameter_names:
         method, reference = context.point.total_gradient(P)
