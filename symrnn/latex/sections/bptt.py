@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from ...engine.service import Quantity, activation_derivative, dependencies, derivative
+from ...engine.service import Quantity, dependencies, derivative
 from ...engine.structured import jacobian_product
+from ..adapter import f_prime as activation_derivative
 from ..blocks import Equation, Line, Paragraph, Section
 from ..checks import Check, combine, compare, flat, identity
 from ..context import Context

@@ -119,7 +119,7 @@ def _scalar_product(context: Context) -> list:
     h, U = (lambda i: N.q("s", i)), N["U"]
     name = context.spec.activation_name if context.spec.activation_name in ("tanh", "sigmoid", "relu", "identity") else "tanh"
     _, graph = _single_neuron(3, name)
-    from ...engine.service import activation_derivative
+    from ..adapter import f_prime as activation_derivative
 
     f_prime = {m: activation_derivative(graph, m)[0] for m in (1, 2, 3)}
     Usym = graph.parameters["U"][0]

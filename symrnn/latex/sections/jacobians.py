@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import sympy
 
-from ...engine.service import Quantity, activation_derivative, derivative
+from ...engine.service import Quantity, derivative
 from ...engine.structured import step_jacobian
 from ...spec import RNNSpec
 from ...unroll import unroll
+from ..adapter import f_prime as activation_derivative
 from ..blocks import Equation, Line, Paragraph, Section
 from ..checks import Check, combine, compare, flat, identity
 from ..context import Context
