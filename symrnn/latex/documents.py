@@ -51,6 +51,10 @@ def derive(spec: RNNSpec, *, expand: bool | None = None, appendix: bool = True, 
     """
     if not isinstance(spec, RNNSpec):
         raise TypeError(f"derive expects an RNNSpec, got {type(spec).__name__}")
+    cell = getattr(spec, "cell_name", getattr(spec, "cell", "rnn"))
+    if cell != "rnn":
+        raise SymRNNError(f"derivation documents are written for the notes' cell (rnn) only, not {cell!r}; "
+                          "use --cell rnn")
     if spec.loss == "ce" and spec.m == 1:
         raise ValueError("cross-entropy over m = 1 output is identically 0 (softmax of one number is 1), so every "
                          "gradient would be 0; use --m 2 or more with --loss ce, or --loss sse")

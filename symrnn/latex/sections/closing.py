@@ -331,10 +331,26 @@ def _gated(context: Context) -> list:
     _, path, f_t = found
     n = len(f_t)
     pairs = [(path[i, j], f_t[i] if i == j else sympy.Integer(0)) for i in range(n) for j in range(n)]
+    from ..printer import to_latex
+
+    shown = to_latex(sympy.Matrix(path.tolist()), notation=context.spec.notation)
     return [intro, Equation("(G1)", r"\frac{\partial^{+} c_t}{\partial c_{t-1}}", r"\operatorname{diag}(f_t)",
                             identity(pairs, what=r"the immediate derivative of $c_2$ with respect to $c_1$ from the "
                                                  r"unrolled LSTM ($n = 2$) against $\operatorname{diag}(f_2)$"),
-                            note=r"The additive path of the LSTM.")]
+                            instance=(Line(r"\frac{\partial^{+} c_2}{\partial c_1}", (shown,)),),
+                            caption=r"Derived from the unrolled LSTM with $n = 2$:",
+                            note=r"The additive path of the LSTM: $h_{t-1}$ (and so the gates) held fixed. The total "
+                                 r"derivative adds the paths through $h_{t-1}$ and the gates; along this one nothing "
+                                 r"but the forget gate multiplies the gradient.")]
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a percentage in LaTeX: two decimals, or scientific notation when smaller."""
+    value = 100 * fraction
+    if value >= 0.01 or value == 0:
+        return f"{value:.2f}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
 def _truncated(context: Context) -> list:
@@ -358,7 +374,7 @@ def _truncated(context: Context) -> list:
         rf"\sum_{{t=\tau+1}}^{{z}} \sum_{{k=1}}^{{t-\tau}} {term}", check,
         note=rf"Truncated BPTT keeps, for each output $t$, only the terms with $t - k < \tau$ (backpropagates $\tau$ "
              rf"steps). What it drops is exactly the double sum above. For this document's model at its rational check "
-             rf"point, with $\tau = {tau}$, the dropped terms are ${size * 100:.1f}\,\%$ of "
+             rf"point, with $\tau = {tau}$, the dropped terms are ${_percent(size)}\,\%$ of "
              rf"$\lVert {N.partial(N['J'], W)} \rVert$: the long-range terms that vanishing gradients make small "
              rf"anyway, and that truncation removes even when they are not small.")]
 
