@@ -14,7 +14,7 @@ from .printer import Names
 # Above this many steps the unfolded graph shows s_1, s_2, ..., s_z with dots in between.
 UNFOLDED_LIMIT = 6
 _X_STEP, _Y_STEP = 2.0, 1.3  # TikZ units (cm) between nodes
-_PX = 48  # SVG pixels per TikZ cm
+_PX, _PY = 48, 64  # SVG pixels per TikZ cm, across and up (more room for the labels of the vertical edges)
 
 GRADIENT_FLOW = "gradient_flow"
 
@@ -61,8 +61,11 @@ def _tikz(nodes: Sequence[Node], edges: Sequence[Edge], scale: float = 1.0) -> s
     for node in nodes:
         lines.append(rf"\node[{styles[node.shape]}] ({node.key}) at ({node.x:.2f},{node.y:.2f}) {{${node.tex}$}};")
     colours = {0: "->", 1: "->, very thick, blue", 2: "->, very thick, red!70!black", 3: "->, dashed, gray"}
+    where = {node.key: node for node in nodes}
     for edge in edges:
-        label = rf" node[midway, fill=white, inner sep=1pt, font=\footnotesize] {{${edge.tex}$}}" if edge.tex else ""
+        first, second = where[edge.start], where[edge.end]
+        side = "right" if abs(second.y - first.y) > abs(second.x - first.x) else "above"
+        label = rf" node[midway, {side}, inner sep=2pt, font=\footnotesize] {{${edge.tex}$}}" if edge.tex else ""
         if edge.bend == "loop":
             lines.append(rf"\draw[{colours[edge.highlight]}] ({edge.start}) edge[loop right, min distance=10mm] "
                          rf"node[right, font=\footnotesize] {{${edge.tex}$}} ({edge.end});")
@@ -87,21 +90,21 @@ def _svg(nodes: Sequence[Node], edges: Sequence[Edge], title: str) -> str:
     margin = 1.0
     left, top = min(xs) - margin, max(ys) + margin
     width = (max(xs) - min(xs) + 2 * margin + 1.0) * _PX
-    height = (max(ys) - min(ys) + 2 * margin) * _PX
-    where = {node.key: ((node.x - left) * _PX, (top - node.y) * _PX, node) for node in nodes}
+    height = (max(ys) - min(ys) + 2 * margin) * _PY
+    where = {node.key: ((node.x - left) * _PX, (top - node.y) * _PY, node) for node in nodes}
     colours = {0: "#000", 1: "#1f4fd1", 2: "#a01010", 3: "#888"}
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(title)}">'),
            f"<title>{escape(title)}</title>",
            '<defs>' + "".join(
-               f'<marker id="arrow{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-               f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{c}"/></marker>'
+               f'<marker id="arrow{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" '
+               f'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{c}"/></marker>'
                for k, c in colours.items()) + '</defs>',
            '<rect width="100%" height="100%" fill="white"/>']
     radius = 0.4 * _PX
     for edge in edges:
-        x1, y1, _ = where[edge.start]
-        x2, y2, _ = where[edge.end]
+        x1, y1, first = where[edge.start]
+        x2, y2, second = where[edge.end]
         colour, width_px = colours[edge.highlight], 2.5 if edge.highlight in (1, 2) else 1.2
         dash = ' stroke-dasharray="5,4"' if edge.highlight == 3 else ""
         if edge.bend == "loop":
@@ -113,7 +116,9 @@ def _svg(nodes: Sequence[Node], edges: Sequence[Edge], title: str) -> str:
             continue
         length = math.hypot(x2 - x1, y2 - y1) or 1.0
         ux, uy = (x2 - x1) / length, (y2 - y1) / length
-        sx, sy, ex, ey = x1 + ux * radius, y1 + uy * radius, x2 - ux * radius, y2 - uy * radius
+        r1 = radius if first.shape != "plain" else radius * 0.55
+        r2 = radius if second.shape != "plain" else radius * 0.55
+        sx, sy, ex, ey = x1 + ux * r1, y1 + uy * r1, x2 - ux * r2, y2 - uy * r2
         if edge.bend:  # a curved edge: bow to the left of its direction
             mx, my = (sx + ex) / 2 - uy * 0.35 * length, (sy + ey) / 2 + ux * 0.35 * length
             out.append(f'<path d="M {sx:.1f} {sy:.1f} Q {mx:.1f} {my:.1f} {ex:.1f} {ey:.1f}" fill="none" '
@@ -123,9 +128,9 @@ def _svg(nodes: Sequence[Node], edges: Sequence[Edge], title: str) -> str:
             out.append(f'<line x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" stroke="{colour}" '
                        f'stroke-width="{width_px}"{dash} marker-end="url(#arrow{edge.highlight})"/>')
             lx, ly = (sx + ex) / 2, (sy + ey) / 2
-        if edge.text[0]:
-            out.append(f'<rect x="{lx - 14:.1f}" y="{ly - 9:.1f}" width="28" height="18" fill="white"/>')
-            out.append(_svg_label(lx, ly, edge.text, 13))
+        if edge.text[0]:  # beside the edge: right of a vertical one, above a horizontal one
+            dx, dy = (-uy * 14, ux * 14) if abs(uy) > abs(ux) else (uy * 12, -abs(ux) * 11)
+            out.append(_svg_label(lx + (abs(dx) + 4 if abs(uy) > abs(ux) else dx), ly + dy, edge.text, 13))
     for x, y, node in where.values():
         if node.shape == "circle":
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="white" stroke="#000"/>')

@@ -16,6 +16,15 @@ def _preactivation(context: Context, t: int) -> sympy.Matrix:
     return u + P["b"] if "b" in P else u
 
 
+def _preactivation_terms(context: Context, t: int, i: int) -> tuple[str, ...]:
+    """Row i of ``W x_t + U s_{t-1} + b`` term by term, in the order (A) writes them."""
+    graph, P, spec = context.graph, context.graph.parameters, context.spec
+    x, s = graph.symbols("x", t), graph.symbols("s", t - 1)
+    terms = [P["W"][i, j] * x[j] for j in range(spec.e)] + [P["U"][i, j] * s[j] for j in range(spec.n)]
+    terms += [P["b"][i]] if "b" in P else []
+    return tuple(context.tex(term) for term in terms)
+
+
 def model_section(context: Context) -> Section:
     """The update equations (A), (B), the per-step and total loss, and Eqs. (1), (2)."""
     graph, N, spec = context.graph, context.names, context.spec
@@ -30,8 +39,8 @@ def model_section(context: Context) -> Section:
     A = Equation(
         "(A)", s_t, rf"f({N['W']} {x_t} + {N['U']} {s_prev}{bias_u}) = f({N.q('u', 't')})",
         identity(u_pairs + s_pairs, what=rf"each unrolled ${N.q('u', 't')}$, ${s_t}$ against $f({N['W']} {x_t} + {N['U']} {s_prev}{bias_u})$"),
-        instance=tuple(Line(context.tex(sym), tuple(ordered_terms(expr, context.tex))) for t in steps[:1]
-                       for sym, expr in zip(graph.symbols("u", t), graph.step("u", t).expression)),
+        instance=tuple(Line(context.tex(sym), _preactivation_terms(context, 1, i))
+                       for i, sym in enumerate(graph.symbols("u", 1))),
         caption=rf"Element by element for $t = 1$ (the initial state ${N['s0']}$ is given):",
         note=rf"The notes write $\circ$ for the matrix-vector product and first omit the bias; here "
              rf"${N['W']}$ is ${spec.n} \times {spec.e}$, ${N['U']}$ is ${spec.n} \times {spec.n}$. "
