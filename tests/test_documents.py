@@ -357,3 +357,15 @@ def test_cli_checks_option(tmp_path):
     text = target.read_text(encoding="utf-8")
     assert "## Checks" in text and "<sub>" not in text
     assert (tmp_path / "figures" / "cell_notes.svg").exists()
+
+
+@pytest.mark.parametrize("stem, foreign", [("d2l_notation", r"(?<![a-zA-Z\\])s_[{0-9tkm]"),
+                                           ("single_neuron", r"(?<![a-zA-Z\\])s_[{0-9tkm]"),
+                                           ("notes_example", r"(?<![a-zA-Z\\])h_[{0-9tkm]|W_\{hh\}")])
+def test_each_document_speaks_its_own_notation(rendered, stem, foreign):
+    """Checks, notes and captions in the document's notation (the notes' own IX and the LSTM aside)."""
+    for suffix in (".tex", ".md"):
+        text = rendered[stem + suffix]
+        text = re.sub(r"The notes' IX writes.*?\(xii\)", "", text)
+        text = re.sub(r"Solution III, gated cells\..*?near \$1\$\.", "", text, flags=re.DOTALL)
+        assert not re.findall(foreign, text), f"{stem}{suffix}: {re.findall(foreign, text)[:5]}"

@@ -230,9 +230,10 @@ def _matrix_case(context: Context, facts: ClosingFacts) -> list:
                       r"$\sigma_{\max}$ the largest singular value and $\gamma = \max f'$, which is $1$ for $\tanh$ and "
                       r"$1/4$ for the sigmoid. If $\sigma_{\max}(" + U + r") < 1/\gamma$ every long product vanishes; "
                       r"$\sigma_{\max}(" + U + r") > 1/\gamma$ is necessary (not sufficient) for exploding."),
-        Figure("gradient_flow", r"Median $\lVert \partial s_t / \partial s_0 \rVert_2$ over random draws, $n = 8$: "
-                                r"$\tanh$ with $N(0, 1)$ and $N(0, 1/n)$ weights, ReLU with identity initialisation, "
-                                r"the sigmoid, and a linear cell with an orthogonal matrix.", graphic=True),
+        Figure("gradient_flow",
+               rf"Median $\lVert \partial {N.q('s', 't')} / \partial {N.q('s', 0)} \rVert_2$ over random draws, "
+               r"$n = 8$: $\tanh$ with $N(0, 1)$ and $N(0, 1/n)$ weights, ReLU with identity initialisation, "
+               r"the sigmoid, and a linear cell with an orthogonal matrix.", graphic=True),
     ]
     return blocks
 
@@ -265,7 +266,7 @@ def _relu(context: Context, facts: ClosingFacts) -> list:
         Equation("(R1)", r"P\bigl(f'(u) = 0\bigr)", r"P(u \leq 0) = \tfrac{1}{2}", combine([half, still]),
                  note=r"Where a unit is active, $f' = 1$ exactly and the factor $f'$ does not shrink anything. But $f'$ is "
                       r"$0$ on half of the inputs (for a pre-activation symmetric about $0$): an inactive unit cuts every "
-                      r"path through it, and the product of (17) becomes $\prod \operatorname{diag}(\mathbf{1}[s_m > 0])\, "
+                      r"path through it, and the product of (17) becomes $\prod \operatorname{diag}(\mathbf{1}[" + N.q("s", "m") + r" > 0])\, "
                       + U + r"$, which still vanishes or explodes with the size of $" + U + r"$ (here $(1/2)^{3}$)."),
     ]
 
@@ -299,7 +300,7 @@ def _identity_init(context: Context) -> list:
                  note=r"Solution II (Le, Jaitly and Hinton, 2015): with $" + N["U"] + r" = I$ and zero biases a ReLU "
                       r"network starts as an exact memory while its states stay positive: every Jacobian is the identity, "
                       r"so nothing vanishes or explodes in the first steps. With $\tanh$ the factors "
-                      r"$\operatorname{diag}(1 - s_m^{2})$ still shrink the product unless the states stay near $0$. "
+                      r"$\operatorname{diag}(1 - " + N.q("s", "m") + r"^{2})$ still shrink the product unless the states stay near $0$. "
                       r"Zero biases keep the fixed point: with zero input the state does not drift."),
     ]
 
