@@ -213,7 +213,10 @@ def write_figures(document: Derivation, directory: Path, *, graphics: bool = Tru
     for figure in document.figures:
         if figure.graphic:
             if graphics and figure.name == GRADIENT_FLOW:
-                written += gradient_flow_files(folder)
+                try:
+                    written += gradient_flow_files(folder)
+                except ImportError:  # no matplotlib: the LaTeX shows a note instead of the plot
+                    pass
             continue
         path = folder / f"{figure.name}.svg"
         path.write_text(figure.svg, encoding="utf-8")
