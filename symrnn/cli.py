@@ -205,10 +205,12 @@ def _derive(arguments: argparse.Namespace) -> int:
             f"{spec.z}); use --expand auto or --expand none to keep the sums in Σ form"
         )
     expand = {"auto": None, "all": True, "none": False}[arguments.expand]
+    from .latex.output import write_document
+
     with progress.working("deriving"):
         document = derive(spec, expand=expand)
-        text = document.markdown() if arguments.format == "markdown" else document.latex()
-    write_output(text, arguments.output)
+        write_document(document, arguments.output, format=arguments.format, checks=arguments.checks,
+                       write_text=write_output)
     equations = document.equations
     failed = [equation.label for equation in equations if not equation.check.ok]
     checked = "every one checked" if not failed else f"{len(failed)} checks FAILED: {', '.join(failed)}"
@@ -396,7 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
         "write the derivation document of a model",
         _epilog("every equation's check passed", "some equation's check failed (marked in the document)"),
     )
-    sub.add_argument("--format", choices=("latex", "markdown"), default="latex", help="document format")
+    sub.add_argument("--format", choices=("latex", "markdown", "pdf"), default="latex",
+                     help="latex, markdown, or pdf (runs pdflatex; needs -o FILE.pdf)")
+    sub.add_argument("--checks", choices=("margin", "table", "inline", "none"), default="margin",
+                     help="how each equation's check appears: a margin mark and one table, the table "
+                          "only, a line under each equation, or not at all")
     sub.add_argument(
         "--expand",
         choices=("auto", "all", "none"),

@@ -108,7 +108,7 @@ def test_derive_writes_markdown_file_and_says_so(tmp_path, capsys: pytest.Captur
     target = tmp_path / "doc.md"
     assert main(["derive", "--z", "1", "--format", "markdown", "--expand", "none", "-o", str(target)]) == 0
     text = target.read_text()
-    assert text.startswith("# ") and "$$" in text and "FAILED" not in text
+    assert text.startswith("# ") and "```math" in text and "FAILED" not in text
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("derivation: ") and err.endswith(

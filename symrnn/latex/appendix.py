@@ -28,7 +28,7 @@ def step(W, x, U, s, b):
 
 
 def adjoint(V, g, U, r):
-    return V.T @ g + U.T @ r
+    return np.transpose(V) @ g + np.transpose(U) @ r
 
 
 def gradient_step(r, x):
@@ -72,11 +72,11 @@ def appendix_section(spec: RNNSpec) -> Section:
         return Section(title, (Paragraph("latexify-py is not installed; the appendix is omitted."),))
     error = agreement()
     check = Check("reference", error <= TOLERANCE,
-                  f"composed into BPTT (tanh, sse, no output bias) these functions agree with numeric/reference.py "
-                  f"(relative error {error:.1e}, tolerance {TOLERANCE:.0e})")
+                  "composed into backpropagation through time (tanh, squared error, no output bias), these functions "
+                  "compared with an independent NumPy implementation of it", error=error, how="an independent NumPy implementation")
     blocks: list = [Paragraph(r"Small NumPy functions, rendered from their Python source by latexify-py; composed into "
-                              r"backpropagation through time they reproduce the independent NumPy reference "
-                              r"($s$ is the previous state in step, $r = f'(u) \odot \delta$ in adjoint and gradient\_step).")]
+                              r"backpropagation through time they reproduce an independent NumPy implementation "
+                              r"($s$ is the previous state in step, $r = f'(u) \odot \delta$ in the last two).")]
     for number, function in enumerate(FUNCTIONS, start=1):
         text = str(latexify.get_latex(function, identifiers=IDENTIFIERS, use_math_symbols=True))
         lhs, _, rhs = text.partition(" = ")

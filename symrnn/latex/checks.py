@@ -1,15 +1,20 @@
 """The checks that equations carry: SymPy identities, and exact comparisons at a rational point."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable
 
 import numpy as np
 import sympy
 
-from ..engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
 from ..engine.brute import nested_loss_size
+from ..engine.exact import (
+    EXACT_DIGITS,
+    EXACT_TOLERANCE,
+    exact_relative_error,
+    rational_point,
+)
 from ..engine.service import Quantity, derivative, shape_of
 from ..engine.structured import backward, step_jacobian
 from ..unroll import Graph, unroll
@@ -21,24 +26,49 @@ DOCUMENT_BRUTE_WORK_LIMIT = 12_000
 DOCUMENT_BRUTE_HORIZON = 4
 
 
+# How each route is described in a document (in words, never module names).
+ROUTES = {
+    "identity": "symbolic: left $-$ right simplifies to $0$",
+    "brute force": "SymPy's derivative of the fully substituted expression",
+    "delta recurrence": r"the $\delta$ recurrence",
+    "derivative service": "the derivative through every path of the unrolled graph",
+    "chain rule": "the chain rule over every later output",
+    "element-wise terms": r"the sum of the $(t, k)$ terms",
+    "structured": "the product of one-step Jacobians",
+    "dependency": "the edges of the unrolled graph",
+    "reference": "an independent NumPy implementation",
+    "sampling": "random samples",
+    "exact value": "SymPy, exactly",
+}
+
+
 @dataclass(frozen=True)
 class Check:
     """The verdict of one equation's check.
 
     Attributes:
-        method: "identity" (simplifies to 0 in SymPy), "brute force" (equals sympy.diff of the nested
-            loss), "delta recurrence" (equals the reverse-mode route), or "dependency".
+        method: the route compared against: "identity" (simplifies to 0 in SymPy), "brute force"
+            (sympy.diff of the nested loss), "delta recurrence", "derivative service", ... (see ROUTES).
         ok: whether it passed.
-        detail: what was compared and the outcome, in one sentence.
+        detail: what was compared, as LaTeX prose in the document's notation (valid in Markdown too).
+        error: the relative error of a numeric comparison (None for a symbolic identity).
+        how: how it was compared, in words.
     """
 
     method: str
     ok: bool
     detail: str
+    error: float | None = None
+    how: str = ""
+
+
+def _how(method: str, exact_point: bool) -> str:
+    words = " + ".join(ROUTES.get(part, part) for part in method.split(" + "))
+    return f"against {words}" if exact_point else words
 
 
 def identity(pairs: Iterable[tuple[sympy.Expr, sympy.Expr]], *, what: str = "") -> Check:
-    """Each ``lhs − rhs`` must simplify to 0 (exponentials rewritten first)."""
+    """Each ``lhs − rhs`` must simplify to 0 (exponentials rewritten first). ``what`` is LaTeX prose."""
     count = 0
     for lhs, rhs in pairs:
         count += 1
@@ -47,32 +77,40 @@ def identity(pairs: Iterable[tuple[sympy.Expr, sympy.Expr]], *, what: str = "") 
             difference = sympy.piecewise_fold(difference.rewrite(sympy.Piecewise))
         difference = sympy.simplify(sympy.expand(difference))
         if difference != 0:
-            return Check("identity", False, f"{what} does not simplify to 0: left - right = {difference}")
-    return Check("identity", True, f"{what} (left - right) simplifies to 0 in SymPy ({count} case{'s' * (count != 1)})")
+            return Check("identity", False, f"{what}: left $-$ right is ${sympy.latex(difference)}$, not $0$",
+                         how=ROUTES["identity"])
+    return Check("identity", True, f"{what} ({count} case{'s' * (count != 1)})", how=ROUTES["identity"])
 
 
 def compare(left: list, right: list, *, method: str, what: str) -> Check:
     """Exact comparison of two lists of EXACT_DIGITS-digit values at the document's rational point."""
     if len(left) != len(right):
-        return Check(method, False, f"{what}: {len(left)} values against {len(right)}")
-    error = exact_relative_error(left, right)
+        return Check(method, False, f"{what}: {len(left)} values against {len(right)}", how=_how(method, True))
+    error = float(exact_relative_error(left, right))
     ok = error <= EXACT_TOLERANCE
-    verdict = "agree" if ok else "DISAGREE"
-    return Check(method, ok, f"{what} {verdict} at a rational point to {EXACT_DIGITS} digits "
-                             f"(relative error {error:.1e}, tolerance {EXACT_TOLERANCE:.0e})")
+    return Check(method, ok, what, error=error, how=_how(method, True))
+
+
+def numeric(ok: bool, *, method: str, what: str, error: float | None = None) -> Check:
+    """A check computed some other way (samples, an exact value): its verdict, what, and error."""
+    return Check(method, bool(ok), what, error=error, how=ROUTES.get(method, method))
 
 
 def combine(checks: Iterable[Check]) -> Check:
-    """One check from several: passes when all pass; the first failure explains."""
+    """One check from several: passes when all pass; the first failure explains; the error is the largest."""
     checks = list(checks)
     failed = [check for check in checks if not check.ok]
-    first = failed[0] if failed else checks[0]
     methods = " + ".join(dict.fromkeys(check.method for check in checks))
+    hows = "; ".join(dict.fromkeys(check.how for check in checks))
+    errors = [check.error for check in checks if check.error is not None]
+    error = max(errors) if errors else None
+    if failed:
+        return Check(methods, False, failed[0].detail, error=error, how=hows)
     details = list(dict.fromkeys(check.detail for check in checks))
-    if failed or len(details) == 1:
-        return Check(methods, not failed, first.detail)
-    more = f"; and {len(details) - 1} more comparison{'s' * (len(details) > 2)}, all passed"
-    return Check(methods, True, details[0] + more)
+    if len(details) == 1:
+        return Check(methods, True, details[0], error=error, how=hows)
+    return Check(methods, True, details[0] + f"; and {len(details) - 1} more comparison{'s' * (len(details) > 2)}",
+                 error=error, how=hows)
 
 
 class Point:

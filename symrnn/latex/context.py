@@ -35,9 +35,11 @@ class Context:
         """LaTeX names of the quantities of general forms."""
         return Names(notation_profile(self.spec.notation))
 
-    def tex(self, expression: Any) -> str:
-        """LaTeX of a SymPy expression in the document's notation (1-based element indices)."""
-        return to_latex(expression, notation=self.spec.notation, scalar_roles=scalar_roles_of(self.spec))
+    def tex(self, expression: Any, *, as_built: bool = False) -> str:
+        """LaTeX of a SymPy expression in the document's notation (1-based element indices); ``as_built``
+        keeps the factor order of unevaluated products."""
+        return to_latex(expression, notation=self.spec.notation, scalar_roles=scalar_roles_of(self.spec),
+                        as_built=as_built)
 
     @property
     def z(self) -> int:

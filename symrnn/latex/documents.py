@@ -8,6 +8,7 @@ from .blocks import Derivation, Equation, Line, Paragraph, Section
 from .context import Context
 from .sections.activation import activation_section
 from .sections.bptt import gradients_section, state_total_section
+from .sections.closing import closing_section
 from .sections.jacobians import jacobian_section, single_neuron_section
 from .sections.matrix_form import matrix_section
 from .sections.model import model_section
@@ -45,14 +46,22 @@ def derive(spec: RNNSpec, *, expand: bool | None = None, appendix: bool = True, 
 
     Raises:
         TypeError: ``spec`` is not an RNNSpec.
+        ValueError: cross-entropy with ``spec.m == 1`` (the loss is identically 0).
         SymRNNError: ``expand=True`` with ``spec.z > EXPANSION_LIMIT``.
     """
     if not isinstance(spec, RNNSpec):
         raise TypeError(f"derive expects an RNNSpec, got {type(spec).__name__}")
+    cell = getattr(spec, "cell_name", getattr(spec, "cell", "rnn"))
+    if cell != "rnn":
+        raise SymRNNError(f"derivation documents are written for the notes' cell (rnn) only, not {cell!r}; "
+                          "use --cell rnn")
+    if spec.loss == "ce" and spec.m == 1:
+        raise ValueError("cross-entropy over m = 1 output is identically 0 (softmax of one number is 1), so every "
+                         "gradient would be 0; use --m 2 or more with --loss ce, or --loss sse")
     context = Context(spec, unroll(spec), _expand(spec, expand))
     sections = (model_section(context), activation_section(context), state_total_section(context),
                 gradients_section(context), jacobian_section(context), single_neuron_section(context),
-                matrix_section(context))
+                matrix_section(context), closing_section(context))
     extra = ()
     if appendix:
         from .appendix import appendix_section

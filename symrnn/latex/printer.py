@@ -1,8 +1,9 @@
 """LaTeX printing in a notation profile: a LatexPrinter subclass and the names of general forms."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import sympy
 from sympy.printing.latex import LatexPrinter
@@ -80,6 +81,54 @@ class RNNLatexPrinter(LatexPrinter):
     def _print_Transpose(self, expr: Any) -> str:
         return f"{self.parenthesize_super(self._print(expr.arg))}^{{\\top}}"
 
+    @staticmethod
+    def _inline_piecewise(expr: Any) -> bool:
+        """ReLU and its derivative: ``Piecewise((1 or u, u > 0), (0, True))``."""
+        if not isinstance(expr, sympy.Piecewise) or len(expr.args) != 2:
+            return False
+        (value, condition), (zero, otherwise) = expr.args
+        return (otherwise == sympy.true and zero == 0 and isinstance(condition, sympy.StrictGreaterThan)
+                and condition.rhs == 0 and value in (1, condition.lhs))
+
+    def _needs_mul_brackets(self, expr: Any, first: bool = False, last: bool = False) -> bool:
+        return False if self._inline_piecewise(expr) else super()._needs_mul_brackets(expr, first=first, last=last)
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        """ReLU's pieces as a person writes them inline: ``\\mathbf{1}[u > 0]`` and ``\\max(0, u)``."""
+        if len(expr.args) == 2 and expr.args[1].cond == sympy.true and expr.args[1].expr == 0:
+            value, condition = expr.args[0]
+            if isinstance(condition, sympy.StrictGreaterThan) and condition.rhs == 0:
+                argument = condition.lhs
+                if value == 1:
+                    return rf"\mathbf{{1}}[{self._print(argument)} > 0]"
+                if value == argument:
+                    return rf"\max\left(0, {self._print(argument)}\right)"
+        return super()._print_Piecewise(expr)
+
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        """A sum as a person writes it: a positive term first (``\\hat{y} - y``, not ``- y + \\hat{y}``)."""
+        if self._settings.get("order") == "none":
+            terms = list(expr.args)
+        else:
+            terms = list(self._as_ordered_terms(expr, order=order))
+        if terms and terms[0].could_extract_minus_sign():
+            positive = next((index for index, term in enumerate(terms) if not term.could_extract_minus_sign()), None)
+            if positive is not None:
+                terms.insert(0, terms.pop(positive))
+        saved = self._settings.get("order")
+        self._settings["order"] = "none"
+        try:
+            return super()._print_Add(sympy.Add(*terms, evaluate=False), order="none")
+        finally:
+            self._settings["order"] = saved
+
+    def _print_MatrixBase(self, expr: Any) -> str:
+        if expr.shape == (1, 1):  # a 1 × 1 matrix is its entry
+            return self._print(expr[0, 0])
+        return super()._print_MatrixBase(expr)
+
+    _print_ImmutableMatrix = _print_ImmutableDenseMatrix = _print_Matrix = _print_MutableDenseMatrix = _print_MatrixBase
+
 
 _CELL_TIME_ROLES = frozenset(eq.name for cell in CELLS.values() for eq in cell.equations)
 _CELL_PARAMETERS = frozenset(name for cell in CELLS.values() for name in cell.parameter_names)
@@ -93,9 +142,12 @@ def scalar_roles_of(spec: Any) -> dict[str, tuple[bool, ...]]:
             "b": (n == 1,), "c": (m == 1,)}
 
 
-def to_latex(expr: Any, *, notation: str = "notes", scalar_roles: Mapping[str, tuple[bool, ...]] | None = None) -> str:
-    """LaTeX of a SymPy expression or matrix in a notation profile."""
-    return RNNLatexPrinter(notation, scalar_roles=scalar_roles).doprint(expr)
+def to_latex(expr: Any, *, notation: str = "notes", scalar_roles: Mapping[str, tuple[bool, ...]] | None = None,
+             as_built: bool = False) -> str:
+    """LaTeX of a SymPy expression or matrix in a notation profile; ``as_built`` keeps the factor order of an
+    unevaluated product (``Mul(g, V, f', U, evaluate=False)`` prints in that order)."""
+    settings = {"order": "none"} if as_built else {}
+    return RNNLatexPrinter(notation, scalar_roles=scalar_roles, **settings).doprint(expr)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..files import write_text
 from ..spec import RNNSpec
 from .documents import derive
+from .figures import gradient_flow_files
 
 # file stem -> (spec, title). The notes' worked example first.
 DOCUMENTS: dict[str, tuple[RNNSpec, str]] = {
@@ -35,18 +36,26 @@ def render(stem: str) -> dict[str, str]:
     if not document.ok:
         failed = [equation.label for equation in document.equations if not equation.check.ok]
         raise RuntimeError(f"{stem}: checks failed for {', '.join(failed)}")
-    return {f"{stem}.tex": document.latex(), f"{stem}.md": document.markdown()}
+    texts = {f"{stem}.tex": document.latex(), f"{stem}.md": document.markdown()}
+    texts.update({f"figures/{figure.name}.svg": figure.svg for figure in document.figures if not figure.graphic})
+    return texts
 
 
-def regenerate(directory: Path = DIRECTORY) -> list[Path]:
-    """Write every document of DOCUMENTS into ``directory``; returns the written paths."""
-    directory.mkdir(parents=True, exist_ok=True)
+def regenerate(directory: Path = DIRECTORY, *, graphics: bool = True) -> list[Path]:
+    """Write every document of DOCUMENTS (and its figures) into ``directory``; returns the written paths.
+
+    The SVG figures are text and committed; the gradient-flow plot (``figures/gradient_flow.pdf`` for the
+    LaTeX, ``.png`` for the Markdown) is a binary cache made here and ignored by git.
+    """
+    (directory / "figures").mkdir(parents=True, exist_ok=True)
     written = []
     for stem in DOCUMENTS:
         for name, text in render(stem).items():
             path = directory / name
             write_text(path, text, newline=False)
             written.append(path)
+    if graphics:  # the gradient-flow plot: PDF for LaTeX, PNG for Markdown (binary, not committed)
+        written += gradient_flow_files(directory / "figures")
     return written
 
 
