@@ -74,14 +74,14 @@ def sampled_bound(activation: str, n: int, *, samples: int = BOUND_SAMPLES, step
                   seed: int = SEED) -> tuple[float, int]:
     """The largest ‖∂s_t/∂s_0‖₂ / (γ σ_max(U))^t over random U, W, inputs and t = 1..steps, and the count.
 
-    The products come from the symbolic step Jacobian diag(f'(u_t)) U (lambdified); U ~ N(0, 1/n) scaled
+    The products come from the engine's symbolic step Jacobian diag(f'(u_t)) U (lambdified); U ~ N(0, 1/n) scaled
     by a random factor in [0.5, 2], so both the shrinking and the growing regime are sampled.
     """
-    from ...gradflow import compiled_step
-    from ...numeric.reference import ACTIVATIONS
+    from ...engine.step import state_jacobian_function
+    from ...spec import RNNSpec
 
     gamma = float(closing_facts().gamma[activation])
-    step, f = compiled_step(activation, n), ACTIVATIONS[activation][0]
+    step = state_jacobian_function(RNNSpec(z=1, e=n, n=n, m=1, activation=activation, bias=False))
     rng = np.random.default_rng(seed)
     worst, count = 0.0, 0
     for _ in range(samples):
@@ -90,9 +90,8 @@ def sampled_bound(activation: str, n: int, *, samples: int = BOUND_SAMPLES, step
         sigma = np.linalg.norm(U, 2)
         s, product = np.zeros(n), np.eye(n)
         for t in range(1, steps + 1):
-            pre = W @ rng.standard_normal(n) + U @ s
-            s = f(pre)
-            product = step(U, pre, s) @ product
+            s, jacobian = step({"W": W, "U": U}, s, rng.standard_normal(n))
+            product = jacobian @ product
             bound = (gamma * sigma) ** t
             worst = max(worst, float(np.linalg.norm(product, 2) / bound) if bound > 0 else 0.0)
             count += 1
