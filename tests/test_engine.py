@@ -197,3 +197,16 @@ def test_bad_names_and_fixed_activations() -> None:
         RNNSpec(cell="lstm", activation="relu")
     with pytest.raises(ValueError, match="unknown cell 'transformer'"):
         RNNSpec(cell="transformer")
+
+
+def test_the_document_prints_the_engine_recurrence() -> None:
+    from symrnn.latex.context import Context
+    from symrnn.latex.matrix_program import MatrixLatex
+    from symrnn.latex.sections.matrix_form import diag_form
+
+    for notation in ("notes", "d2l"):
+        spec = RNNSpec(notation=notation)
+        context = Context(spec, symrnn.unroll(spec), True)
+        printed = MatrixLatex(context, lambda t, c=context: diag_form(c, t))(matrix_program(spec).inlined("s"))
+        assert printed.count(r"^{\top}") == 2 and "_{t+1}" in printed
+        assert printed in symrnn.derive(spec).latex()

@@ -11,6 +11,8 @@ from ..blocks import Equation, Line, Paragraph, Section
 from ..checks import combine, compare, flat, identity
 from ..context import Context
 from ..layout import ordered_terms
+from ..matrix_program import MatrixLatex, inline
+from ...engine.vjp import matrix_program
 
 # f'(u_t) through the state, as the argument of diag (element-wise square and product).
 _F_PRIME = {
@@ -66,8 +68,11 @@ def matrix_section(context: Context) -> Section:
     shown = range(1, z + 1) if context.expand else sorted({z - 1, z} - {0})
     delta_lines = tuple(Line(context.tex(sym), tuple(ordered_terms(gradients.adjoint_definitions[sym], context.tex)))
                         for t in reversed(list(shown)) for sym in gradients.deltas[t - 1])
+    # The right sides are printed from the engine's matrix-level program, derived from the cell's equations.
+    program = matrix_program(spec)
+    printed = MatrixLatex(context, D)
     eq_delta = Equation("(M2)", rf"{delta('t')} = {N.partial(N['J'], N.q('s', 't'))}",
-                        rf"{N['V']}{T} g_t + {N['U']}{T} {D('t+1')}{delta('t+1')}, \quad {delta('z+1')} = 0",
+                        rf"{printed(program.inlined('s'))}, \quad {delta('z+1')} = 0",
                         combine(checks), instance=delta_lines,
                         caption="Element by element (the recurrence runs backwards from $t = z$):" if context.expand else
                         rf"Element by element for $t = {z}$ and $t = {z - 1}$:" if z > 1 else "Element by element:",
@@ -75,10 +80,8 @@ def matrix_section(context: Context) -> Section:
                              rf"and $\bigl({N.partial(N.q('s', 'k+1'), N.q('s', 'k'))}\bigr)^{{\top}} = {N['U']}{T} "
                              rf"{D('k+1')}$ by [21].")
     blocks += [eq_g, eq_delta]
-    forms = {"V": rf"\sum_{{t=1}}^{{z}} g_t\, {N.q('s', 't')}{T}", "c": r"\sum_{t=1}^{z} g_t",
-             "W": rf"\sum_{{t=1}}^{{z}} {D('t')}{delta('t')}\, {N.q('x', 't')}{T}",
-             "U": rf"\sum_{{t=1}}^{{z}} {D('t')}{delta('t')}\, {N.q('s', 't-1')}{T}",
-             "b": rf"\sum_{{t=1}}^{{z}} {D('t')}{delta('t')}"}
+    forms = {name: rf"\sum_{{t=1}}^{{z}} {printed(inline(program, contribution))}"
+             for name, contribution in program.parameters.items()}
     for number, P in enumerate(spec.parameter_names, start=3):
         reference = point.reference_gradients[P]
         elementwise = sum((point.chain(P, t) for t in range(1, z + 1)), start=point.zeros(P))
