@@ -304,13 +304,13 @@ def _identity_init(context: Context) -> list:
     ]
 
 
-def lstm_cell_path() -> tuple | None:
+def lstm_cell_path(n: int = 2) -> tuple | None:
     """The LSTM's ∂⁺c_t/∂c_{t−1} from the engine, when RNNSpec accepts cell="lstm"; None until then.
 
     This is the only adapter to the gated-cell engine: (graph, derivative tensor, f_t symbols) or None.
     """
     try:
-        spec = RNNSpec(cell="lstm", z=2, e=1, n=2, m=1)  # type: ignore[call-arg]
+        spec = RNNSpec(cell="lstm", z=2, e=1, n=n, m=1)
     except (TypeError, ValueError):
         return None
     graph = unroll(spec)
@@ -319,10 +319,13 @@ def lstm_cell_path() -> tuple | None:
 
 
 def _gated(context: Context) -> list:
-    found = lstm_cell_path()
+    N = context.names
+    n_shown = min(context.spec.n, 2)
+    found = lstm_cell_path(n_shown)
+    h_t, h_prev = N.q("s", "t"), N.q("s", "t-1")  # the LSTM's hidden state, in this document's letter
     intro = Paragraph(r"Solution III, gated cells. The LSTM (Hochreiter and Schmidhuber, 1997) adds a cell state "
-                      r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$ next to $h_t$, with gates $f_t, i_t, o_t \in (0, 1)^{n}$ "
-                      r"computed from $x_t$ and $h_{t-1}$. Along $c$ the step Jacobian (the other inputs held fixed) is "
+                      r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$ next to $" + h_t + r"$, with gates $f_t, i_t, o_t \in "
+                      r"(0, 1)^{n}$ computed from $x_t$ and $" + h_prev + r"$. Along $c$ the step Jacobian (the other inputs held fixed) is "
                       r"$\operatorname{diag}(f_t)$: no $f'$ and no weight matrix, so the gradient along $c$ is kept as "
                       r"long as the forget gates stay near $1$.")
     if found is None:
@@ -333,15 +336,16 @@ def _gated(context: Context) -> list:
     pairs = [(path[i, j], f_t[i] if i == j else sympy.Integer(0)) for i in range(n) for j in range(n)]
     from ..printer import to_latex
 
-    shown = to_latex(sympy.Matrix(path.tolist()), notation=context.spec.notation)
+    matrix = sympy.Matrix(path.tolist())
+    shown = to_latex(matrix[0, 0] if n == 1 else matrix, notation=context.spec.notation)
     return [intro, Equation("(G1)", r"\frac{\partial^{+} c_t}{\partial c_{t-1}}", r"\operatorname{diag}(f_t)",
                             identity(pairs, what=r"the immediate derivative of $c_2$ with respect to $c_1$ from the "
-                                                 r"unrolled LSTM ($n = 2$) against $\operatorname{diag}(f_2)$"),
+                                                 rf"unrolled LSTM ($n = {n}$) against $\operatorname{{diag}}(f_2)$"),
                             instance=(Line(r"\frac{\partial^{+} c_2}{\partial c_1}", (shown,)),),
-                            caption=r"Derived from the unrolled LSTM with $n = 2$:",
-                            note=r"The additive path of the LSTM: $h_{t-1}$ (and so the gates) held fixed. The total "
-                                 r"derivative adds the paths through $h_{t-1}$ and the gates; along this one nothing "
-                                 r"but the forget gate multiplies the gradient.")]
+                            caption=rf"Derived from the unrolled LSTM with $n = {n}$:",
+                            note=r"The additive path of the LSTM: $" + h_prev + r"$ (and so the gates) held fixed. The "
+                                 r"total derivative adds the paths through $" + h_prev + r"$ and the gates; along this "
+                                 r"one nothing but the forget gate multiplies the gradient.")]
 
 
 def _percent(fraction: float) -> str:
