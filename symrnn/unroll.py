@@ -78,6 +78,16 @@ class Graph:
         return (f"Graph(cell={spec.cell_name!r}, z={spec.z}, e={spec.e}, n={spec.n}, m={spec.m}: "
                 f"{len(self.steps)} named intermediates)")
 
+    def _repr_latex_(self) -> str:
+        from .display import graph_latex
+
+        return graph_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from .display import graph_markdown
+
+        return graph_markdown(self)
+
     @property
     def roles(self) -> tuple[str, ...]:
         """The roles of the program's intermediates (the cell's equations, then yhat and J)."""

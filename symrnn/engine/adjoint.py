@@ -92,6 +92,16 @@ class Gradients(Mapping):
         shapes = ", ".join(f"{name}: {matrix.rows}×{matrix.cols}" for name, matrix in self.matrices.items())
         return f"Gradients({shapes}; {len(self.adjoint_definitions)} adjoint definitions)"
 
+    def _repr_latex_(self) -> str:
+        from ..display import gradients_latex
+
+        return gradients_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from ..display import gradients_markdown
+
+        return gradients_markdown(self)
+
     @property
     def definitions(self) -> dict[sympy.Symbol, sympy.Expr]:
         """The whole program: forward intermediates then adjoints, each defined by earlier ones."""

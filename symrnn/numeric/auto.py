@@ -19,7 +19,7 @@ LLVM_AUTO_SECONDS = 1.0
 LLVM_AUTO_BATCH = 16
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class AutoCompiled(CompiledRNN):
     """Per call: straight-line code for small batches, matrix-level code for large ones."""
 

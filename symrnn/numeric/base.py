@@ -79,7 +79,7 @@ def reduced(J: Any, grads: dict[str, np.ndarray], reduce: str, batched: bool) ->
     return float(np.sum(J) * scale), {name: value.sum(axis=0) * scale for name, value in grads.items()}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CompiledRNN:
     """``J, grads = fn(params, xs, ys, s0=None)`` for one spec, one backend (shapes and batch rule of the README).
 
@@ -98,9 +98,14 @@ class CompiledRNN:
     reduce: str = "none"
 
     def __repr__(self) -> str:
-        spec = self.spec
-        return (f"CompiledRNN(backend={self.backend!r}, cell={spec.cell_name!r}, z={spec.z}, e={spec.e}, "
-                f"n={spec.n}, m={spec.m}, reduce={self.reduce!r})")
+        from ..display import compiled_repr
+
+        return compiled_repr(self)
+
+    def _repr_markdown_(self) -> str:
+        from ..display import compiled_markdown
+
+        return compiled_markdown(self)
 
     def __call__(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict[str, np.ndarray]]:
         J, grads, batched = self.evaluate(params, xs, ys, s0)

@@ -13,7 +13,7 @@ from .arrays import argument_layout, flat_arguments
 from .base import CompiledRNN, output_layout, unpack
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class LLVMCompiled(CompiledRNN):
     """The unrolled straight-line program compiled by SymEngine's LLVM ``Lambdify``."""
 

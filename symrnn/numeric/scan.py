@@ -55,7 +55,7 @@ def _needed(definitions: dict, outputs: list[sympy.Expr]) -> list[tuple[sympy.Sy
     return [(symbol, expression) for symbol, expression in definitions.items() if symbol in needed]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ScanCompiled(CompiledRNN):
     """``fn(params, xs, ys, s0=None)`` for any sequence length: the compiled step run over t = 1..z."""
 
