@@ -69,3 +69,26 @@ def test_no_bias_has_no_b_c(backend: str) -> None:
     params, xs, ys = make_call(2, spec, None)
     _, grads = symrnn.compile(spec, backend=backend)(params, xs, ys)
     assert set(grads) == {"W", "U", "V"}
+
+
+def test_a_slow_unrolled_compile_is_refused_with_its_estimate_and_auto_routes_to_matrix() -> None:
+    spec = RNNSpec(z=200, e=8, n=8, m=8)
+    for backend in ("numpy", "llvm"):
+        with pytest.raises(symrnn.SymRNNError, match=r"z=200, n=8 would take about \d+ s .*use backend 'matrix'"):
+            symrnn.compile(spec, backend=backend)
+    assert symrnn.compile(spec).backend == "auto (matrix)"  # the default never compiles the unrolled program
+
+
+def test_reduce_sums_or_averages_over_the_batch() -> None:
+    spec = RNNSpec(z=3, e=2, n=2, m=1)
+    params, xs, ys = make_call(4, spec, 5)
+    J, grads = symrnn.compile(spec, backend="matrix")(params, xs, ys)
+    J_sum, grads_sum = symrnn.compile(spec, backend="matrix", reduce="sum")(params, xs, ys)
+    J_mean, grads_mean = symrnn.compile(spec, backend="matrix", reduce="mean")(params, xs, ys)
+    assert relative_error(J_sum, J.sum()) < REFERENCE_TOLERANCE
+    assert relative_error(J_mean, J.mean()) < REFERENCE_TOLERANCE
+    for name in grads:
+        assert relative_error(grads_sum[name], grads[name].sum(axis=0)) < REFERENCE_TOLERANCE
+        assert relative_error(grads_mean[name], grads[name].mean(axis=0)) < REFERENCE_TOLERANCE
+    with pytest.raises(ValueError, match="unknown reduce 'max'"):
+        symrnn.compile(spec, reduce="max")
