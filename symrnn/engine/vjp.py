@@ -124,14 +124,18 @@ class MatrixProgram:
 
     def inlined(self, name: str) -> Node:
         """``ē_t`` with the adjoints of non-state equations written out (how the notes print δ_t)."""
+        return self.inline(self.adjoint(name).expression)
+
+    def inline(self, node: Node) -> Node:
+        """Any node (a parameter's contribution, say) with the non-state adjoints written out."""
         definitions = {eq.name: eq.expression for eq in self.adjoints if not eq.state}
 
-        def expand(node: Node) -> Node:
-            if isinstance(node, Adjoint) and node.name in definitions:
-                return expand(definitions[node.name])
-            return _rebuild(node, [expand(child) for child in matrix_children(node)])
+        def expand(current: Node) -> Node:
+            if isinstance(current, Adjoint) and current.name in definitions:
+                return expand(definitions[current.name])
+            return _rebuild(current, [expand(child) for child in matrix_children(current)])
 
-        return expand(self.adjoint(name).expression)
+        return expand(node)
 
 
 def _rebuild(node: Node, operands: list[Node]) -> Node:

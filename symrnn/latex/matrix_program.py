@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..cells.expression import Apply, Block, Constant, Hadamard, MatVec, Name, Node, Scale, Sum
-from ..engine.vjp import Adjoint, Derivative, LossGradient, MatrixProgram, Next, Outer, Placed, Transposed
+from ..cells.expression import Apply, Constant, Hadamard, MatVec, Name, Node, Scale, Sum
+from ..engine.vjp import Adjoint, Derivative, LossGradient, Next, Outer, Transposed
 from .context import Context
 
 T = r"^{\top}"
@@ -13,27 +13,6 @@ T = r"^{\top}"
 
 def _time(offset: int) -> str:
     return "t" if offset == 0 else f"t{offset:+d}"
-
-
-def inline(program: MatrixProgram, node: Node) -> Node:
-    """``node`` with the adjoints of non-state equations written out (states keep their δ symbols)."""
-    definitions = {eq.name: eq.expression for eq in program.adjoints if not eq.state}
-    fields = {Sum: lambda n, k: Sum(tuple(k)), Transposed: lambda n, k: Transposed(*k), Hadamard: lambda n, k: Hadamard(*k),
-              Outer: lambda n, k: Outer(*k), MatVec: lambda n, k: MatVec(*k), Next: lambda n, k: Next(*k),
-              Scale: lambda n, k: Scale(n.factor, *k), Apply: lambda n, k: Apply(n.function, *k),
-              Derivative: lambda n, k: Derivative(n.function, k[0], n.output),
-              Placed: lambda n, k: Placed(k[0], n.index, n.count), Block: lambda n, k: Block(k[0], n.index, n.count)}
-    from ..engine.vjp import matrix_children
-
-    def expand(current: Node) -> Node:
-        if isinstance(current, Adjoint) and current.name in definitions:
-            return expand(definitions[current.name])
-        operands = matrix_children(current)
-        if not operands:
-            return current
-        return fields[type(current)](current, [expand(child) for child in operands])
-
-    return expand(node)
 
 
 class MatrixLatex:

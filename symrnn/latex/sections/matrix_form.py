@@ -11,7 +11,7 @@ from ..blocks import Equation, Line, Paragraph, Section
 from ..checks import combine, compare, flat, identity
 from ..context import Context
 from ..layout import ordered_terms
-from ..matrix_program import MatrixLatex, inline
+from ..matrix_program import MatrixLatex
 from ...engine.vjp import matrix_program
 
 # f'(u_t) through the state, as the argument of diag (element-wise square and product).
@@ -80,7 +80,7 @@ def matrix_section(context: Context) -> Section:
                              rf"and $\bigl({N.partial(N.q('s', 'k+1'), N.q('s', 'k'))}\bigr)^{{\top}} = {N['U']}{T} "
                              rf"{D('k+1')}$ by [21].")
     blocks += [eq_g, eq_delta]
-    forms = {name: rf"\sum_{{t=1}}^{{z}} {printed(inline(program, contribution))}"
+    forms = {name: rf"\sum_{{t=1}}^{{z}} {printed(program.inline(contribution))}"
              for name, contribution in program.parameters.items()}
     for number, P in enumerate(spec.parameter_names, start=3):
         reference = point.reference_gradients[P]
