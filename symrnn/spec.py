@@ -139,9 +139,9 @@ class RNNSpec:
 
 
 def _uses_activation(cell: Cell) -> bool:
-    from .cells.expression import Apply, children
+    from .cells.expression import Elementwise, children
 
     def walk(node) -> bool:
-        return (isinstance(node, Apply) and node.function == "f") or any(walk(c) for c in children(node))
+        return (isinstance(node, Elementwise) and node.function == "f") or any(walk(c) for c in children(node))
 
     return any(walk(equation.expression) for equation in cell.equations)

@@ -9,7 +9,7 @@ import sympy
 
 from .activations import ACTIVATIONS, Activation, activation_rule
 from .algebra import matvec
-from .cells.expression import Apply, Block, Constant, Hadamard, MatVec, Name, Node, Scale, Sum
+from .cells.expression import Block, Constant, Elementwise, Hadamard, MatVec, Name, Scale, Tensor, TensorSum
 from .losses import Loss, loss_rule
 from .notation import symbol_name
 from .spec import RNNSpec
@@ -149,7 +149,7 @@ class Graph:
         return self._nested
 
 
-def evaluate(node: Node, values: dict[str, Value], activation: Activation) -> Value:
+def evaluate(node: Tensor, values: dict[str, Value], activation: Activation) -> Value:
     """The entry-level value of a cell expression (vectors as lists of SymPy expressions)."""
     if isinstance(node, Name):
         return values[node.name]
@@ -157,10 +157,10 @@ def evaluate(node: Node, values: dict[str, Value], activation: Activation) -> Va
         return sympy.Rational(node.value)
     if isinstance(node, Scale):
         return [sympy.Rational(node.factor) * v for v in evaluate(node.operand, values, activation)]
-    if isinstance(node, Apply):
+    if isinstance(node, Elementwise):
         rule = activation if node.function == "f" else ACTIVATIONS[node.function]
         return [rule.function(v) for v in evaluate(node.operand, values, activation)]
-    if isinstance(node, Sum):
+    if isinstance(node, TensorSum):
         parts = [evaluate(term, values, activation) for term in node.terms]
         length = next(len(p) for p in parts if isinstance(p, list))
         return [sympy.Add(*[p[i] if isinstance(p, list) else p for p in parts]) for i in range(length)]
@@ -217,7 +217,7 @@ def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:
         for equation in cell.equations:
             expression, rule, argument = equation.expression, None, ()
             entries = evaluate(expression, values, activation)
-            if isinstance(expression, Apply):
+            if isinstance(expression, Elementwise):
                 rule = activation if expression.function == "f" else ACTIVATIONS[expression.function]
                 argument = tuple(evaluate(expression.operand, values, activation))
             symbols = _vector(equation.name, len(entries), t)

@@ -9,10 +9,10 @@ import sympy
 import symrnn
 from symrnn import RNNSpec
 from symrnn.cells import Cell, make_cell, names, sigmoid, tanh
-from symrnn.cells.expression import Hadamard, Name, Sum
+from symrnn.cells.expression import Hadamard, Name, TensorSum
 from symrnn.check import random_problem, reference_call, structured_vs_brute
 from symrnn.engine.exact import EXACT_TOLERANCE
-from symrnn.engine.vjp import Adjoint, Derivative, LossGradient, Next, Transposed, matrix_program
+from symrnn.engine.vjp import Adjoint, ElementwiseDerivative, LossGradient, Next, Transposed, matrix_program
 from symrnn.numeric.reference import relative_error
 
 REFERENCE_TOLERANCE = 1e-10  # compiled vs the hand-written NumPy oracle
@@ -105,8 +105,8 @@ def test_user_cell_is_checked_by_finite_differences() -> None:
 def test_the_notes_recurrence_comes_out_of_the_matrix_engine() -> None:
     # δ_t = Vᵀ g_t + Uᵀ (f'(u_{t+1}) ⊙ δ_{t+1}): derived from u = W x + U s_prev + b; s = f(u), not typed in.
     V, U, u = Name("V"), Name("U"), Name("u")
-    expected = Sum((Transposed(V, LossGradient()),
-                    Next(Transposed(U, Hadamard(Derivative("f", u, "s"), Adjoint("s"))))))
+    expected = TensorSum((Transposed(V, LossGradient()),
+                    Next(Transposed(U, Hadamard(ElementwiseDerivative("f", u, "s"), Adjoint("s"))))))
     assert matrix_program(RNNSpec()).inlined("s") == expected
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-from .cell import Cell, Dim, Equation, Parameter, make_cell
-from .expression import Name, Node, apply, f, names, sigmoid, tanh
+from .cell import Cell, Definition, Dim, Parameter, make_cell
+from .expression import Name, Tensor, apply, f, names, sigmoid, tanh
 from .gru import GRU
 from .lstm import LSTM
 from .rnn import RNN
 
 CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": RNN, "lstm": LSTM, "gru": GRU})
 
-__all__ = ["CELLS", "Cell", "Dim", "Equation", "GRU", "LSTM", "Name", "Node", "Parameter", "RNN",
+__all__ = ["CELLS", "Cell", "Dim", "Definition", "GRU", "LSTM", "Name", "Tensor", "Parameter", "RNN",
            "apply", "f", "make_cell", "names", "sigmoid", "tanh"]

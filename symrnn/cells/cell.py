@@ -7,7 +7,19 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from ..activations import ACTIVATIONS
-from .expression import Apply, Block, Constant, Hadamard, MatVec, Name, Node, Scale, Sum, children, referenced_names
+from .expression import (
+    Block,
+    Constant,
+    Elementwise,
+    Hadamard,
+    MatVec,
+    Name,
+    Scale,
+    Tensor,
+    TensorSum,
+    children,
+    referenced_names,
+)
 
 _DIM = re.compile(r"^([1-9][0-9]?)?([ne])$")
 RESERVED = frozenset({"x", "y", "yhat", "J", "delta", "s0"})
@@ -63,11 +75,11 @@ class Parameter:
 
 
 @dataclass(frozen=True)
-class Equation:
-    """``name = expression`` for one step, e.g. ``Equation("u", W @ x + U @ s_prev + b)``."""
+class Definition:
+    """``name = expression`` for one step, e.g. ``Definition("u", W @ x + U @ s_prev + b)``."""
 
     name: str
-    expression: Node
+    expression: Tensor
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ class Cell:
 
     name: str
     parameters: tuple[Parameter, ...]
-    equations: tuple[Equation, ...]
+    equations: tuple[Definition, ...]
     states: tuple[str, ...]
     output: str
     description: str = ""
@@ -109,7 +121,7 @@ class Cell:
                 return parameter
         raise KeyError(name)
 
-    def equation(self, name: str) -> Equation:
+    def equation(self, name: str) -> Definition:
         for equation in self.equations:
             if equation.name == name:
                 return equation
@@ -164,7 +176,7 @@ def _validate(cell: Cell) -> dict[str, Dim]:
     return sizes
 
 
-def _shape(equation: str, node: Node, shapes: Mapping[str, Shape]) -> Shape:
+def _shape(equation: str, node: Tensor, shapes: Mapping[str, Shape]) -> Shape:
     def fail(message: str) -> ValueError:
         return ValueError(f"equation {equation!r}: {message}")
 
@@ -172,18 +184,18 @@ def _shape(equation: str, node: Node, shapes: Mapping[str, Shape]) -> Shape:
         return shapes[node.name]
     if isinstance(node, Constant):
         return ()
-    if isinstance(node, (Scale, Apply)):
+    if isinstance(node, (Scale, Elementwise)):
         inner = _shape(equation, node.operand, shapes)
-        if isinstance(node, Apply) and node.function != "f" and node.function not in ACTIVATIONS:
+        if isinstance(node, Elementwise) and node.function != "f" and node.function not in ACTIVATIONS:
             raise fail(f"unknown function {node.function!r}; use f or one of {', '.join(ACTIVATIONS)}")
-        if isinstance(node, Apply) and len(inner) != 1:
+        if isinstance(node, Elementwise) and len(inner) != 1:
             raise fail(f"{node.function}(...) applies to a vector, got shape {shape_text(inner)}")
         return inner
-    if isinstance(node, (Sum, Hadamard)):
+    if isinstance(node, (TensorSum, Hadamard)):
         found = [_shape(equation, child, shapes) for child in children(node)]
         vectors = {shape for shape in found if shape != ()}
         if len(vectors) > 1:
-            symbol = "+" if isinstance(node, Sum) else "⊙"
+            symbol = "+" if isinstance(node, TensorSum) else "⊙"
             raise fail(f"cannot combine shapes {f' {symbol} '.join(shape_text(s) for s in found)}")
         if not vectors:
             raise fail("an expression of constants only has no shape")
@@ -208,7 +220,7 @@ def make_cell(
     name: str,
     *,
     parameters: Mapping[str, Sequence[str]],
-    equations: Sequence[tuple[str, Node]],
+    equations: Sequence[tuple[str, Tensor]],
     states: Sequence[str],
     output: str | None = None,
     biases: Sequence[str] = (),
@@ -231,7 +243,7 @@ def make_cell(
     return Cell(
         name,
         tuple(Parameter(key, tuple(shape), key in biases) for key, shape in parameters.items()),
-        tuple(Equation(key, expression) for key, expression in equations),
+        tuple(Definition(key, expression) for key, expression in equations),
         tuple(states),
         output if output is not None else tuple(states)[0],
         description,

@@ -12,42 +12,42 @@ Number = Union[int, Fraction]
 _IDENTIFIER = re.compile(r"^(?=.{1,16}$)[A-Za-z][A-Za-z0-9]*(_[A-Za-z][A-Za-z0-9]*)*$")
 
 
-class Node:
+class Tensor:
     """A tensor-level expression; operators build the tree (``W @ x + U @ s_prev + b``, ``z * h_prev``)."""
 
-    def __add__(self, other: Node | Number) -> Node:
-        return Sum((self, as_node(other)))
+    def __add__(self, other: Tensor | Number) -> Tensor:
+        return TensorSum((self, as_node(other)))
 
-    def __radd__(self, other: Node | Number) -> Node:
-        return Sum((as_node(other), self))
+    def __radd__(self, other: Tensor | Number) -> Tensor:
+        return TensorSum((as_node(other), self))
 
-    def __sub__(self, other: Node | Number) -> Node:
-        return Sum((self, Scale(-1, as_node(other))))
+    def __sub__(self, other: Tensor | Number) -> Tensor:
+        return TensorSum((self, Scale(-1, as_node(other))))
 
-    def __rsub__(self, other: Node | Number) -> Node:
-        return Sum((as_node(other), Scale(-1, self)))
+    def __rsub__(self, other: Tensor | Number) -> Tensor:
+        return TensorSum((as_node(other), Scale(-1, self)))
 
-    def __neg__(self) -> Node:
+    def __neg__(self) -> Tensor:
         return Scale(-1, self)
 
-    def __mul__(self, other: Node | Number) -> Node:
+    def __mul__(self, other: Tensor | Number) -> Tensor:
         if isinstance(other, (int, Fraction)) and not isinstance(other, bool):
             return Scale(other, self)
         return Hadamard(self, as_node(other))
 
-    def __rmul__(self, other: Node | Number) -> Node:
+    def __rmul__(self, other: Tensor | Number) -> Tensor:
         return self.__mul__(other)
 
-    def __matmul__(self, other: Node) -> Node:
+    def __matmul__(self, other: Tensor) -> Tensor:
         return MatVec(self, as_node(other))
 
-    def block(self, index: int, count: int) -> Node:
+    def block(self, index: int, count: int) -> Tensor:
         """Rows ``index·len/count .. (index+1)·len/count`` of a stacked vector or matrix (a gate block)."""
         return Block(self, index, count)
 
 
 @dataclass(frozen=True)
-class Name(Node):
+class Name(Tensor):
     """A parameter, the input ``x``, a previous state ``s_prev`` or an earlier equation of the step."""
 
     name: str
@@ -58,62 +58,62 @@ class Name(Node):
 
 
 @dataclass(frozen=True)
-class Constant(Node):
+class Constant(Tensor):
     """A scalar broadcast over a vector, e.g. the 1 in ``1 - z``."""
 
     value: Number
 
 
 @dataclass(frozen=True)
-class Sum(Node):
+class TensorSum(Tensor):
     """``a + b + ...`` (all of one shape; constants broadcast)."""
 
-    terms: tuple[Node, ...]
+    terms: tuple[Tensor, ...]
 
     def __post_init__(self) -> None:
-        flat: list[Node] = []
+        flat: list[Tensor] = []
         for term in self.terms:
-            flat.extend(term.terms if isinstance(term, Sum) else (term,))
+            flat.extend(term.terms if isinstance(term, TensorSum) else (term,))
         object.__setattr__(self, "terms", tuple(flat))
 
 
 @dataclass(frozen=True)
-class Scale(Node):
+class Scale(Tensor):
     """``k a`` for a rational constant ``k``."""
 
     factor: Number
-    operand: Node
+    operand: Tensor
 
 
 @dataclass(frozen=True)
-class Hadamard(Node):
+class Hadamard(Tensor):
     """``a ⊙ b``, element-wise."""
 
-    left: Node
-    right: Node
+    left: Tensor
+    right: Tensor
 
 
 @dataclass(frozen=True)
-class MatVec(Node):
+class MatVec(Tensor):
     """``A v``: a matrix (a parameter or a block of one) times a vector."""
 
-    matrix: Node
-    vector: Node
+    matrix: Tensor
+    vector: Tensor
 
 
 @dataclass(frozen=True)
-class Apply(Node):
+class Elementwise(Tensor):
     """``φ(a)`` element-wise; ``function`` is ``"f"`` (the spec's activation) or a row of the activation table."""
 
     function: str
-    operand: Node
+    operand: Tensor
 
 
 @dataclass(frozen=True)
-class Block(Node):
+class Block(Tensor):
     """Block ``index`` of ``count`` equal row blocks of a stacked vector or matrix (PyTorch's gate stacking)."""
 
-    operand: Node
+    operand: Tensor
     index: int
     count: int
 
@@ -124,9 +124,9 @@ class Block(Node):
             raise ValueError(f"block index must be in 0..{self.count - 1}, got {self.index!r}")
 
 
-def as_node(value: Node | Number) -> Node:
+def as_node(value: Tensor | Number) -> Tensor:
     """A node, or a rational constant as a :class:`Constant`."""
-    if isinstance(value, Node):
+    if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
         return Constant(value)
@@ -138,31 +138,31 @@ def names(text: str) -> tuple[Name, ...]:
     return tuple(Name(word) for word in text.split())
 
 
-def apply(function: str, operand: Node) -> Apply:
+def apply(function: str, operand: Tensor) -> Elementwise:
     """``φ(a)`` for a function of the activation table (``"tanh"``, ``"sigmoid"``, ...) or ``"f"``."""
-    return Apply(function, as_node(operand))
+    return Elementwise(function, as_node(operand))
 
 
-def f(operand: Node) -> Apply:
+def f(operand: Tensor) -> Elementwise:
     """The spec's activation ``f`` applied element-wise."""
-    return Apply("f", as_node(operand))
+    return Elementwise("f", as_node(operand))
 
 
-def sigmoid(operand: Node) -> Apply:
+def sigmoid(operand: Tensor) -> Elementwise:
     """``σ(a)`` element-wise."""
-    return Apply("sigmoid", as_node(operand))
+    return Elementwise("sigmoid", as_node(operand))
 
 
-def tanh(operand: Node) -> Apply:
+def tanh(operand: Tensor) -> Elementwise:
     """``tanh(a)`` element-wise."""
-    return Apply("tanh", as_node(operand))
+    return Elementwise("tanh", as_node(operand))
 
 
-def children(node: Node) -> tuple[Node, ...]:
+def children(node: Tensor) -> tuple[Tensor, ...]:
     """The operands of a node, in order."""
-    if isinstance(node, Sum):
+    if isinstance(node, TensorSum):
         return node.terms
-    if isinstance(node, (Scale, Apply, Block)):
+    if isinstance(node, (Scale, Elementwise, Block)):
         return (node.operand,)
     if isinstance(node, Hadamard):
         return (node.left, node.right)
@@ -171,7 +171,7 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
-def referenced_names(node: Node) -> set[str]:
+def referenced_names(node: Tensor) -> set[str]:
     """Every :class:`Name` read by the expression."""
     if isinstance(node, Name):
         return {node.name}

@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import sympy
-
 import numpy as np
+import sympy
 
 from ..errors import SymRNNError
 from ..notation import parse_symbol_name, symbol_name

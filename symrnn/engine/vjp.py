@@ -8,81 +8,92 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..cells.cell import Cell
-from ..cells.expression import Apply, Block, Constant, Hadamard, MatVec, Name, Node, Scale, Sum, children
+from ..cells.expression import (
+    Block,
+    Constant,
+    Elementwise,
+    Hadamard,
+    MatVec,
+    Name,
+    Scale,
+    Tensor,
+    TensorSum,
+    children,
+)
 from ..spec import RNNSpec
 
 
 @dataclass(frozen=True)
-class Transposed(Node):
+class Transposed(Tensor):
     """``Aᵀ v``."""
 
-    matrix: Node
-    vector: Node
+    matrix: Tensor
+    vector: Tensor
 
 
 @dataclass(frozen=True)
-class Derivative(Node):
+class ElementwiseDerivative(Tensor):
     """``φ'(a)`` element-wise; written through the output ``φ(a)`` (named ``output``) where the rule table allows."""
 
     function: str
-    operand: Node
+    operand: Tensor
     output: str | None = None
 
 
 @dataclass(frozen=True)
-class Adjoint(Node):
+class Adjoint(Tensor):
     """``ē_t = ∂J/∂e_t`` of an equation (a state's adjoint is the notes' ``δ_t``)."""
 
     name: str
 
 
 @dataclass(frozen=True)
-class Next(Node):
+class Next(Tensor):
     """The operand at time ``t + 1`` (zero after the last step)."""
 
-    operand: Node
+    operand: Tensor
 
 
 @dataclass(frozen=True)
-class Placed(Node):
+class Placed(Tensor):
     """A block-sized vector or matrix placed at block ``index`` of ``count`` (zeros elsewhere)."""
 
-    operand: Node
+    operand: Tensor
     index: int
     count: int
 
 
 @dataclass(frozen=True)
-class Outer(Node):
+class Outer(Tensor):
     """``a bᵀ``."""
 
-    left: Node
-    right: Node
+    left: Tensor
+    right: Tensor
 
 
 @dataclass(frozen=True)
-class LossGradient(Node):
+class LossGradient(Tensor):
     """``g_t = ∂J_t/∂ŷ_t`` from the loss rule table."""
 
 
-def matrix_children(node: Node) -> tuple[Node, ...]:
+def matrix_children(node: Tensor) -> tuple[Tensor, ...]:
     """Operands of any node, cell or matrix level."""
     if isinstance(node, (Transposed,)):
         return (node.matrix, node.vector)
     if isinstance(node, Outer):
         return (node.left, node.right)
-    if isinstance(node, (Derivative, Next, Placed)):
+    if isinstance(node, (ElementwiseDerivative, Next, Placed)):
         return (node.operand,)
     return children(node)
 
 
 # One vector-Jacobian rule per operation: (node, ȳ) -> [(operand, its contribution)], as autograd's defvjp.
-VJP_RULES: dict[type, Callable[[Node, Node], list[tuple[Node, Node]]]] = {
-    Sum: lambda node, bar: [(term, bar) for term in node.terms],
+VJP_RULES: dict[type, Callable[[Tensor, Tensor], list[tuple[Tensor, Tensor]]]] = {
+    TensorSum: lambda node, bar: [(term, bar) for term in node.terms],
     Scale: lambda node, bar: [(node.operand, Scale(node.factor, bar))],
     Hadamard: lambda node, bar: [(node.left, Hadamard(bar, node.right)), (node.right, Hadamard(node.left, bar))],
     MatVec: lambda node, bar: [(node.vector, Transposed(node.matrix, bar)), (node.matrix, Outer(bar, node.vector))],
-    Apply: lambda node, bar: [(node.operand, Hadamard(Derivative(node.function, node.operand), bar))],
+    Elementwise: lambda node, bar: [(node.operand, Hadamard(ElementwiseDerivative(node.function, node.operand), bar))],
     Block: lambda node, bar: [(node.operand, Placed(bar, node.index, node.count))],
     Constant: lambda node, bar: [],
 }
@@ -93,7 +104,7 @@ class AdjointEquation:
     """``ē_t = expression`` for one equation of the cell; ``state`` marks a carried state (the δ recurrence)."""
 
     name: str
-    expression: Node
+    expression: Tensor
     state: bool
 
 
@@ -111,10 +122,10 @@ class MatrixProgram:
     """
 
     cell: Cell
-    equations: tuple[tuple[str, Node], ...]
+    equations: tuple[tuple[str, Tensor], ...]
     adjoints: tuple[AdjointEquation, ...]
-    parameters: dict[str, Node]
-    initial: dict[str, Node]
+    parameters: dict[str, Tensor]
+    initial: dict[str, Tensor]
 
     def adjoint(self, name: str) -> AdjointEquation:
         for equation in self.adjoints:
@@ -122,15 +133,15 @@ class MatrixProgram:
                 return equation
         raise KeyError(name)
 
-    def inlined(self, name: str) -> Node:
+    def inlined(self, name: str) -> Tensor:
         """``ē_t`` with the adjoints of non-state equations written out (how the notes print δ_t)."""
         return self.inline(self.adjoint(name).expression)
 
-    def inline(self, node: Node) -> Node:
+    def inline(self, node: Tensor) -> Tensor:
         """Any node (a parameter's contribution, say) with the non-state adjoints written out."""
         definitions = {eq.name: eq.expression for eq in self.adjoints if not eq.state}
 
-        def expand(current: Node) -> Node:
+        def expand(current: Tensor) -> Tensor:
             if isinstance(current, Adjoint) and current.name in definitions:
                 return expand(definitions[current.name])
             return _rebuild(current, [expand(child) for child in matrix_children(current)])
@@ -138,21 +149,21 @@ class MatrixProgram:
         return expand(node)
 
 
-def _rebuild(node: Node, operands: list[Node]) -> Node:
+def _rebuild(node: Tensor, operands: list[Tensor]) -> Tensor:
     if not operands:
         return node
-    if isinstance(node, Sum):
-        return Sum(tuple(operands))
+    if isinstance(node, TensorSum):
+        return TensorSum(tuple(operands))
     if isinstance(node, (Transposed, MatVec)):
         return type(node)(*operands)
     if isinstance(node, (Hadamard, Outer)):
         return type(node)(*operands)
     if isinstance(node, Scale):
         return Scale(node.factor, operands[0])
-    if isinstance(node, Apply):
-        return Apply(node.function, operands[0])
-    if isinstance(node, Derivative):
-        return Derivative(node.function, operands[0], node.output)
+    if isinstance(node, Elementwise):
+        return Elementwise(node.function, operands[0])
+    if isinstance(node, ElementwiseDerivative):
+        return ElementwiseDerivative(node.function, operands[0], node.output)
     if isinstance(node, Next):
         return Next(operands[0])
     if isinstance(node, (Placed, Block)):
@@ -160,18 +171,18 @@ def _rebuild(node: Node, operands: list[Node]) -> Node:
     raise TypeError(f"unknown node {type(node).__name__}")
 
 
-def _prune(node: Node, absent: set[str]) -> Node | None:
+def _prune(node: Tensor, absent: set[str]) -> Tensor | None:
     """The expression with absent names (zero) removed; None when the whole expression is zero."""
     if isinstance(node, Name):
         return None if node.name in absent else node
     if isinstance(node, Constant):
         return node
     operands = [_prune(child, absent) for child in children(node)]
-    if isinstance(node, Sum):
+    if isinstance(node, TensorSum):
         kept = [term for term in operands if term is not None]
-        return None if not kept else kept[0] if len(kept) == 1 else Sum(tuple(kept))
-    if isinstance(node, Apply) and operands[0] is None:
-        return Apply(node.function, Constant(0))
+        return None if not kept else kept[0] if len(kept) == 1 else TensorSum(tuple(kept))
+    if isinstance(node, Elementwise) and operands[0] is None:
+        return Elementwise(node.function, Constant(0))
     if any(operand is None for operand in operands):
         return None
     return _rebuild(node, operands)
@@ -192,11 +203,11 @@ def matrix_program(spec: RNNSpec) -> MatrixProgram:
     for equation in cell.equations:
         pruned = _prune(equation.expression, absent)
         equations.append((equation.name, pruned if pruned is not None else Constant(0)))
-    local: dict[str, list[Node]] = defaultdict(list)
-    previous: dict[str, list[Node]] = defaultdict(list)
-    parameters: dict[str, list[Node]] = defaultdict(list)
+    local: dict[str, list[Tensor]] = defaultdict(list)
+    previous: dict[str, list[Tensor]] = defaultdict(list)
+    parameters: dict[str, list[Tensor]] = defaultdict(list)
 
-    def propagate(node: Node, bar: Node) -> None:
+    def propagate(node: Tensor, bar: Tensor) -> None:
         if isinstance(node, Name):
             if node.name.endswith("_prev"):
                 previous[node.name[: -len("_prev")]].append(bar)
@@ -215,8 +226,8 @@ def matrix_program(spec: RNNSpec) -> MatrixProgram:
         parameters["c"].append(LossGradient())
     for name, expression in reversed(equations):
         bar = Adjoint(name)
-        if isinstance(expression, Apply):  # the equation names φ(a): write φ' through it
-            propagate(expression.operand, Hadamard(Derivative(expression.function, expression.operand, name), bar))
+        if isinstance(expression, Elementwise):  # the equation names φ(a): write φ' through it
+            propagate(expression.operand, Hadamard(ElementwiseDerivative(expression.function, expression.operand, name), bar))
         else:
             propagate(expression, bar)
     adjoints = []
@@ -230,5 +241,5 @@ def matrix_program(spec: RNNSpec) -> MatrixProgram:
     return MatrixProgram(cell, tuple(equations), tuple(adjoints), ordered, initial)
 
 
-def _sum(terms: list[Node]) -> Node:
-    return terms[0] if len(terms) == 1 else Sum(tuple(terms))
+def _sum(terms: list[Tensor]) -> Tensor:
+    return terms[0] if len(terms) == 1 else TensorSum(tuple(terms))

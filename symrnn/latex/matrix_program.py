@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..cells.expression import Apply, Constant, Hadamard, MatVec, Name, Node, Scale, Sum
-from ..engine.vjp import Adjoint, Derivative, LossGradient, Next, Outer, Transposed
+from ..cells.expression import Constant, Elementwise, Hadamard, MatVec, Name, Scale, Tensor, TensorSum
+from ..engine.vjp import Adjoint, ElementwiseDerivative, LossGradient, Next, Outer, Transposed
 from .context import Context
 
 T = r"^{\top}"
@@ -22,7 +22,7 @@ class MatrixLatex:
         self.context, self.names, self.derivative = context, context.names, derivative
         self.states = set(context.spec.state_names)
 
-    def __call__(self, node: Node, offset: int = 0) -> str:
+    def __call__(self, node: Tensor, offset: int = 0) -> str:
         N, t = self.names, _time(offset)
         if isinstance(node, Name):
             if node.name == "x":
@@ -40,7 +40,7 @@ class MatrixLatex:
             return str(node.value)
         if isinstance(node, Next):
             return self(node.operand, offset + 1)
-        if isinstance(node, Sum):
+        if isinstance(node, TensorSum):
             return " + ".join(self(term, offset) for term in node.terms)
         if isinstance(node, Transposed):
             return f"{self(node.matrix, offset)}{T} {self._factor(node.vector, offset)}"
@@ -48,19 +48,19 @@ class MatrixLatex:
             return f"{self(node.matrix, offset)} {self._factor(node.vector, offset)}"
         if isinstance(node, Outer):
             return rf"{self(node.left, offset)}\, {self._factor(node.right, offset)}{T}"
-        if isinstance(node, Hadamard) and isinstance(node.left, Derivative) and node.left.function == "f":
+        if isinstance(node, Hadamard) and isinstance(node.left, ElementwiseDerivative) and node.left.function == "f":
             return f"{self.derivative(t)}{self(node.right, offset)}"
         if isinstance(node, Hadamard):
             return rf"{self._factor(node.left, offset)} \odot {self._factor(node.right, offset)}"
-        if isinstance(node, Derivative):
+        if isinstance(node, ElementwiseDerivative):
             return rf"{node.function}'\bigl({self(node.operand, offset)}\bigr)"
-        if isinstance(node, Apply):
+        if isinstance(node, Elementwise):
             return rf"{node.function}\bigl({self(node.operand, offset)}\bigr)"
         if isinstance(node, Scale):
             return rf"{node.factor} {self._factor(node.operand, offset)}"
         raise TypeError(f"no LaTeX form for {type(node).__name__}")
 
-    def _factor(self, node: Node, offset: int) -> str:
+    def _factor(self, node: Tensor, offset: int) -> str:
         text = self(node, offset)
-        return rf"\bigl({text}\bigr)" if isinstance(node, (Sum, Hadamard)) and " " in text and "diag" not in text \
+        return rf"\bigl({text}\bigr)" if isinstance(node, (TensorSum, Hadamard)) and " " in text and "diag" not in text \
             and not isinstance(node, Hadamard) else text

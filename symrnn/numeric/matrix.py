@@ -4,14 +4,23 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 import numpy as np
-
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from ..activations import ACTIVATIONS, Activation, activation_rule
-from ..cells.expression import Apply, Block, Constant, Hadamard, MatVec, Name, Node, Scale, Sum
-from ..engine.vjp import (Adjoint, Derivative, LossGradient, MatrixProgram, Next, Outer, Placed, Transposed,
-                          matrix_children, matrix_program)
+from ..cells.expression import Block, Constant, Elementwise, Hadamard, MatVec, Name, Scale, Tensor, TensorSum
+from ..engine.vjp import (
+    Adjoint,
+    ElementwiseDerivative,
+    LossGradient,
+    MatrixProgram,
+    Next,
+    Outer,
+    Placed,
+    Transposed,
+    matrix_children,
+    matrix_program,
+)
 from ..losses import loss_rule
 from ..notation import symbol_name
 from ..spec import RNNSpec
@@ -42,8 +51,8 @@ def _rule(spec: RNNSpec, function: str) -> Activation:
 def _used_functions(program: MatrixProgram) -> list[str]:
     found: list[str] = []
 
-    def walk(node: Node) -> None:
-        if isinstance(node, (Apply, Derivative)) and node.function not in found:
+    def walk(node: Tensor) -> None:
+        if isinstance(node, (Elementwise, ElementwiseDerivative)) and node.function not in found:
             found.append(node.function)
         for child in matrix_children(node):
             walk(child)
@@ -101,7 +110,7 @@ class _Coder:
         self.rows.update({name: spec.shapes[name][0] for name in program.cell.parameter_names})
         self.rows.update({"x": spec.e, **{f"{state}_prev": spec.n for state in self.states}})
 
-    def array(self, node: Node, t: str | None) -> str:
+    def array(self, node: Tensor, t: str | None) -> str:
         """Name, adjoint or g_t as an indexed array (whole time axis when ``t`` is None)."""
         def at(name: str, offset: str = "") -> str:
             return name if t is None else f"{name}[{t}{offset}]"
@@ -126,7 +135,7 @@ class _Coder:
             return at("G")
         raise TypeError(f"{type(node).__name__} is not an array")
 
-    def size(self, node: Node) -> int:
+    def size(self, node: Tensor) -> int:
         if isinstance(node, (Name, Adjoint)):
             return self.rows[node.name]
         if isinstance(node, LossGradient):
@@ -141,7 +150,7 @@ class _Coder:
         sizes = [self.size(child) for child in matrix_children(node) if not isinstance(child, Constant)]
         return sizes[0]
 
-    def matrix_shape(self, node: Node) -> tuple[int, int]:
+    def matrix_shape(self, node: Tensor) -> tuple[int, int]:
         if isinstance(node, Name):
             return self.spec.shapes[node.name]
         if isinstance(node, Block):
@@ -149,7 +158,7 @@ class _Coder:
             return rows // node.count, columns
         raise TypeError(f"{type(node).__name__} is not a matrix")
 
-    def matrix(self, node: Node) -> str:
+    def matrix(self, node: Tensor) -> str:
         if isinstance(node, Name):
             return f"P_{node.name}"
         if isinstance(node, Block):
@@ -157,14 +166,14 @@ class _Coder:
             return f"{self.matrix(node.operand)}[{node.index * rows}:{(node.index + 1) * rows}]"
         raise TypeError(f"{type(node).__name__} is not a matrix")
 
-    def code(self, node: Node, t: str | None) -> str:
+    def code(self, node: Tensor, t: str | None) -> str:
         if isinstance(node, (Name, Adjoint, LossGradient)):
             return self.array(node, t)
         if isinstance(node, Constant):
             return repr(float(node.value))
         if isinstance(node, Scale):
             return f"{float(node.factor)!r} * {self.code(node.operand, t)}"
-        if isinstance(node, Sum):
+        if isinstance(node, TensorSum):
             return "(" + " + ".join(self.code(term, t) for term in node.terms) + ")"
         if isinstance(node, Hadamard):
             return f"({self.code(node.left, t)} * {self.code(node.right, t)})"
@@ -172,9 +181,9 @@ class _Coder:
             return f"({self.code(node.vector, t)} @ {self.matrix(node.matrix)}.T)"
         if isinstance(node, Transposed):
             return f"({self.code(node.vector, t)} @ {self.matrix(node.matrix)})"
-        if isinstance(node, Apply):
+        if isinstance(node, Elementwise):
             return f"phi_{node.function}({self.code(node.operand, t)})"
-        if isinstance(node, Derivative):
+        if isinstance(node, ElementwiseDerivative):
             rule = _rule(self.spec, node.function)
             if node.output is not None and rule.derivative_of_output is not None:
                 return f"phi_{node.function}_prime_out({self.array(Name(node.output), t)})"
@@ -188,9 +197,9 @@ class _Coder:
             return self.code(node.operand, f"{t} + 1")
         raise TypeError(f"cannot print {type(node).__name__} as an expression")
 
-    def assign(self, target: str, node: Node, t: str | None, *, add: bool = False) -> list[str]:
+    def assign(self, target: str, node: Tensor, t: str | None, *, add: bool = False) -> list[str]:
         """Statements ``target (+)= node``; placed blocks become slice updates, ``Next`` a guarded update."""
-        terms = node.terms if isinstance(node, Sum) else (node,)
+        terms = node.terms if isinstance(node, TensorSum) else (node,)
         plain = [term for term in terms if not isinstance(term, (Placed, Next))]
         lines = []
         if plain:
@@ -208,7 +217,7 @@ class _Coder:
                 lines += [INDENT + line for line in self.assign(target, term.operand, f"{t} + 1", add=True)]
         return lines
 
-    def is_static(self, node: Node, forward: bool) -> bool:
+    def is_static(self, node: Tensor, forward: bool) -> bool:
         """Computable for all times at once: no adjoint or next step, and (forward) no state-dependent value."""
         if isinstance(node, (Adjoint, Next)):
             return False
@@ -240,7 +249,7 @@ def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
     loop: list[str] = []
     for name, expression in program.equations:
         target = f"S_{name}[t + 1]" if name in coder.states else f"F_{name}[t]"
-        terms = expression.terms if isinstance(expression, Sum) else (expression,)
+        terms = expression.terms if isinstance(expression, TensorSum) else (expression,)
         static = [term for term in terms if coder.is_static(term, forward=True)]
         dynamic = [term for term in terms if not coder.is_static(term, forward=True)]
         if name not in coder.states:
@@ -280,12 +289,12 @@ def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _gradient_lines(coder: _Coder, name: str, contribution: Node) -> list[str]:
+def _gradient_lines(coder: _Coder, name: str, contribution: Tensor) -> list[str]:
     """``gradients[name] = Σ_t contribution_t`` per sequence: outer products as one einsum over t and the batch."""
     shape = coder.spec.shapes[name]
     target = f"gradients[{name!r}]"
     lines = [f"{INDENT}{target} = numpy.zeros((B, {', '.join(map(str, shape))}))"]
-    terms = contribution.terms if isinstance(contribution, Sum) else (contribution,)
+    terms = contribution.terms if isinstance(contribution, TensorSum) else (contribution,)
     for term in terms:
         where, inner = target, term
         if isinstance(term, Placed):
