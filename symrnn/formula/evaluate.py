@@ -11,6 +11,8 @@ from .model import Model
 from . import tree as T
 
 LENGTH_NAMES = T.LENGTH_VARIABLES
+LOSS_SCALE = "J"
+"""Key of ``Context.definitions`` for the factor of an averaged loss (``L = \\frac{1}{T} ...``)."""
 PARAMETERS = ("W", "U", "V", "b", "c")
 
 
@@ -68,6 +70,7 @@ class Context:
     layout: str  # "numerator", "denominator" or "mixed" (Jacobians numerator, derivatives of scalars gradients)
     definitions: Mapping[str, tuple[T.Equation, ...]]  # role -> its defining equations (δ_z = ..., δ_t = ...)
     depth: int = 0
+    notation: str = "notes"
 
     def time(self, index: T.Index | None, node: object) -> int | None:
         if index is None:
@@ -121,14 +124,31 @@ def _quantity(node: T.Quantity, context: Context) -> Value:
     model = context.model
     quantity = graph_quantity(node, context)
     if quantity == GraphQuantity("J"):
-        return _scalar(model.number(model.graph.J))
+        return _scalar(model.number(model.graph.J) * loss_scale(context))
     symbols = model.graph.symbols(quantity.role, quantity.t)
     array = np.array([[model.number(entry) for entry in row] for row in symbols.tolist()])
     if quantity.role in ("W", "U", "V"):
         return Value(array, 1)
     if quantity.role == "J":
         return _scalar(array[0, 0])
+    if (quantity.role == "yhat" and context.notation == "goodfellow" and "hat" in node.raw
+            and model.spec.loss == "ce"):
+        return Value(_softmax(array[:, 0]), 1)  # Goodfellow's ŷ = softmax(o): probabilities, o the logits
     return Value(array[:, 0], 1)
+
+
+def loss_scale(context: Context) -> float:
+    """The factor of an averaged loss defined in the formula (d2l's ``L = \\frac{1}{T} \\sum_t l(o_t, y_t)``)."""
+    scale = context.definitions.get(LOSS_SCALE)
+    if not scale:
+        return 1.0
+    value = evaluate(scale[0].rhs, context)
+    return float(value.array) if value.array is not None and value.is_scalar else 1.0
+
+
+def _softmax(v: np.ndarray) -> np.ndarray:
+    shifted = np.exp(v - v.max())
+    return shifted / shifted.sum()
 
 
 def _choose_definition(equations: tuple[T.Equation, ...], t: int, context: Context) -> tuple[T.Equation, dict]:
@@ -186,12 +206,21 @@ def _derivative(node: T.Derivative, context: Context) -> Value:
     if node.kind != "total" and top.role == "s" and bottom.role == "u" and top.t == bottom.t:
         immediate = True
     array = context.model.derivative(top, bottom, immediate)
+    if top == GraphQuantity("J"):
+        array = array * loss_scale(context)
     rank_of = 0 if top.role == "J" else (2 if top.role in ("W", "U", "V") else 1)
     if node.kind == "nabla" or context.layout == "denominator" or (context.layout == "mixed" and rank_of == 0):
         # Gradient (denominator) layout: the variable's axes first.
         moved = np.moveaxis(array, tuple(range(rank_of)), tuple(range(array.ndim - rank_of, array.ndim)))
         return Value(moved, array.ndim - rank_of)
     return Value(array, rank_of)
+
+
+def _ratio(node: T.Ratio, context: Context) -> Value:
+    denominator = context.time(node.denominator, node)
+    if denominator == 0:
+        raise Undefined(f"division by {node.denominator} = 0", node)
+    return _scalar(float(node.numerator) / denominator)
 
 
 def _number(node: T.Number, context: Context) -> Value:
@@ -256,6 +285,9 @@ def multiply(left: Value, right: Value) -> Value:
 
 
 def hadamard(left: Value, right: Value) -> Value:
+    """Entrywise product; a number on one side scales the other."""
+    if left.array is not None and right.array is not None and (left.is_scalar or right.is_scalar):
+        return multiply(left, right)
     if left.array is None or right.array is None or left.array.shape != right.array.shape:
         raise LayoutMismatch("⊙ needs two operands of one shape")
     return Value(left.array * right.array, left.outputs)
@@ -286,17 +318,31 @@ def _chain_order(factors: tuple[T.Node, ...], context: Context) -> tuple[T.Node,
 
 
 def _mul(node: T.Mul, context: Context) -> Value:
-    factors = node.factors
-    if node.op in ("cdot", "juxtapose") and context.layout != "denominator":
-        factors = _chain_order(factors, context)
-    elif node.op in ("cdot", "juxtapose"):
-        factors = tuple(reversed(_chain_order(tuple(reversed(factors)), context)))
-    result = evaluate(factors[0], context)
-    for operator, factor in zip(node.operators, factors[1:]):
-        right = evaluate(factor, context)
+    """Products left to right; juxtaposition, \\cdot and \\circ bind tighter than \\odot (``a ⊙ B v = a ⊙ (B v)``)."""
+    groups: list[tuple[list[T.Node], list[str]]] = [([node.factors[0]], [])]
+    for operator, factor in zip(node.operators, node.factors[1:]):
         if operator == "odot":
-            result = hadamard(result, right)
-        elif operator == "circ":
+            groups.append(([factor], []))
+        else:
+            groups[-1][0].append(factor)
+            groups[-1][1].append(operator)
+    result = None
+    for factors, operators in groups:
+        value = _chain_product(tuple(factors), tuple(operators), context)
+        result = value if result is None else hadamard(result, value)
+    return result
+
+
+def _chain_product(factors: tuple[T.Node, ...], operators: tuple[str, ...], context: Context) -> Value:
+    if len(factors) > 1 and set(operators) <= {"cdot", "juxtapose"}:
+        if context.layout != "denominator":
+            factors = _chain_order(factors, context)
+        else:
+            factors = tuple(reversed(_chain_order(tuple(reversed(factors)), context)))
+    result = evaluate(factors[0], context)
+    for operator, factor in zip(operators, factors[1:]):
+        right = evaluate(factor, context)
+        if operator == "circ":
             try:
                 result = multiply(result, right)
             except LayoutMismatch:
@@ -344,12 +390,27 @@ def _apply(node: T.Apply, context: Context) -> Value:
     x = arguments[0].array
     if node.function == "max":
         return Value(np.maximum(x, arguments[1].array), arguments[1].outputs if arguments[0].is_scalar else arguments[0].outputs)
+    if node.function == "loss":
+        return _scalar(_loss(model.spec.loss, x, arguments[1].array))
+    sigma = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     table = {
         "f": lambda v: model.activation(v, 0), "f_prime": lambda v: model.activation(v, 1), "tanh": np.tanh,
-        "sigma": lambda v: 1 / (1 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp, "log": np.log,
-        "softmax": lambda v: np.exp(v - v.max()) / np.exp(v - v.max()).sum(),
+        "sigma": sigma, "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp, "log": np.log,
+        "softmax": _softmax, "tanh_prime": lambda v: 1 - np.tanh(v) ** 2,
+        "sigma_prime": lambda v: sigma(v) * (1 - sigma(v)), "relu_prime": lambda v: (v > 0).astype(float),
     }
     return Value(np.asarray(table[node.function](np.asarray(x, dtype=float)), dtype=float), arguments[0].outputs)
+
+
+def _loss(kind: str, yhat: np.ndarray, y: np.ndarray) -> float:
+    """The per-step loss l(ŷ, y) of the model's rule (d2l's l, Goodfellow's L^{(t)})."""
+    yhat, y = np.atleast_1d(np.asarray(yhat, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+    if yhat.shape != y.shape:
+        raise LayoutMismatch(f"l(.,.) needs two vectors of one size, got {yhat.shape} and {y.shape}")
+    if kind == "ce":
+        log_softmax = yhat - yhat.max() - np.log(np.exp(yhat - yhat.max()).sum())
+        return float(-(y * log_softmax).sum())
+    return float(0.5 * ((yhat - y) ** 2).sum())
 
 
 def _bounds(node: T.Sum | T.Product, context: Context) -> range:
@@ -390,7 +451,7 @@ def _unevaluable(node: T.Node, context: Context) -> Value:
 
 
 _EVALUATORS = {
-    T.Quantity: _quantity, T.Derivative: _derivative, T.Number: _number, T.Identity: _identity, T.Add: _add,
+    T.Quantity: _quantity, T.Derivative: _derivative, T.Number: _number, T.Ratio: _ratio, T.Identity: _identity, T.Add: _add,
     T.Neg: _neg, T.Mul: _mul, T.Power: _power, T.Transpose: _transpose, T.Diag: _diag, T.Apply: _apply,
     T.Sum: _sum, T.Product: _product, T.Dots: _unevaluable, T.Dependence: _unevaluable,
 }

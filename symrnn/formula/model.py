@@ -9,16 +9,27 @@ from ..spec import RNNSpec
 from ..unroll import Graph, unroll
 
 
+POINT_RANGE = 0.9
+"""Inputs, parameters and targets are drawn uniformly from [-0.9, 0.9] (times the model's scale)."""
+
+
 class Model:
     """One model at one random point: numeric values of every intermediate, cached derivatives."""
 
-    def __init__(self, spec: RNNSpec, seed: int) -> None:
+    def __init__(self, spec: RNNSpec, seed: int, scale: float = 1.0) -> None:
         self.spec = spec
         self.graph: Graph = unroll(spec)
         rng = np.random.default_rng(seed)
         values: dict[sympy.Symbol, sympy.Float] = {}
         for sym in self.graph.inputs:
-            values[sym] = sympy.Float(rng.uniform(-0.9, 0.9), 30)
+            values[sym] = sympy.Float(rng.uniform(-POINT_RANGE, POINT_RANGE) * scale, 30)
+        if spec.loss == "ce":
+            # Cross-entropy targets live on the probability simplex (DESIGN.md): positive, summing to 1.
+            for t in range(1, spec.z + 1):
+                column = list(self.graph.symbols("y", t))
+                weights = rng.uniform(0.1, 1.0, size=len(column))
+                for sym, weight in zip(column, weights / weights.sum()):
+                    values[sym] = sympy.Float(weight, 30)
         for sym, expression in self.graph.definitions.items():
             values[sym] = sympy.N(expression.xreplace(values), 30)
         self.values = values
