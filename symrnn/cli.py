@@ -96,13 +96,50 @@ def _derive(arguments: argparse.Namespace) -> int:
     return EXIT_OK if document.ok else EXIT_FAILED
 
 
+def _emit(text: str) -> None:
+    """Print to stdout; a reader that stops early (``| head``) ends the output quietly, without a traceback."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail either
+
+
 def _verify(arguments: argparse.Namespace) -> int:
     from .formula.verify import verify
 
+    if arguments.python:
+        return _verify_python(arguments)
+    if arguments.formula is None:
+        raise ValueError("give a FORMULA (or '-' to read it from standard input, or --python FILE.py:FUNCTION)")
     formula = sys.stdin.read() if arguments.formula == "-" else arguments.formula
-    verdict = verify(formula, z_max=arguments.z_max, spec=spec_from_arguments(arguments))
-    print(json.dumps(verdict.as_json()) if arguments.json else verdict.describe())
+    z = arguments.z
+    pinned = {name: getattr(arguments, name) for name in ("e", "n", "m") if getattr(arguments, name) is not None}
+    for name, default in (("z", 2), ("e", 2), ("n", 2), ("m", 1)):
+        if getattr(arguments, name) is None:
+            setattr(arguments, name, 2 if name == "m" and arguments.loss == "ce" else default)
+    spec = spec_from_arguments(arguments)
+    sizes = ((spec.e, spec.n, spec.m),) if pinned else None
+    try:
+        verdict = verify(formula, z_max=arguments.z_max, spec=spec, sizes=sizes, z=z)
+    except (ValueError, TypeError, SymRNNError):
+        raise
+    except Exception as error:  # a bug of ours: still one line and exit 2, never a traceback
+        raise SymRNNError(f"internal error ({type(error).__name__}: {error}); please report this formula") from None
+    _emit(json.dumps(verdict.as_json()) if arguments.json else verdict.describe())
     return EXIT_OK if verdict.verdict == "holds" else EXIT_FAILED
+
+
+def _verify_python(arguments: argparse.Namespace) -> int:
+    from .formula.code import load_function, verify_function
+
+    function = load_function(arguments.python)
+    spec = RNNSpec(e=arguments.e or 3, n=arguments.n or 2, m=arguments.m or (2 if arguments.loss == "ce" else 1),
+                   activation=arguments.activation, loss=arguments.loss, bias=not arguments.no_bias)
+    report = verify_function(function, spec, style=arguments.style, z_max=arguments.z_max)
+    _emit(json.dumps(report.as_json()) if arguments.json else report.describe())
+    return EXIT_OK if report.verdict == "holds" else EXIT_FAILED
 
 
 def _audit(arguments: argparse.Namespace) -> int:
@@ -110,10 +147,9 @@ def _audit(arguments: argparse.Namespace) -> int:
 
     entries = audit()
     if arguments.json:
-        print(json.dumps([entry.as_json() for entry in entries], indent=1))
+        _emit(json.dumps([entry.as_json() for entry in entries], indent=1))
     else:
-        for entry in entries:
-            print(entry.describe())
+        _emit("\n".join(entry.describe() for entry in entries))
     return EXIT_OK if all(entry.verdict == "holds" for entry in entries) else EXIT_FAILED
 
 
@@ -173,10 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list every (t, k) term: auto (when z <= 6), all, or none (keep Σ/Π)")
     sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     sub = command("verify", _verify, "verdict on a hand-written formula (exit 0 holds, 1 fails or undecided)")
-    sub.add_argument("formula", help="the formula in LaTeX; '-' reads standard input")
+    from .formula.reference import LANGUAGE
+
+    sub.formatter_class, sub.epilog = argparse.RawDescriptionHelpFormatter, LANGUAGE
+    sub.set_defaults(z=None, e=None, n=None, m=None)  # given sizes are the only ones checked (--n 1: one neuron)
+    sub.add_argument("formula", nargs="?", help="the formula in LaTeX; '-' reads standard input")
     sub.add_argument("--z-max", type=_positive, default=4, help="check sequence lengths 1..N (default 4)")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = command("audit", _audit, "check every equation of the lecture notes as written", spec=False)
+    sub.add_argument("--python", metavar="FILE.py:FUNCTION",
+                     help="verify a hand-written NumPy BPTT function instead (your file is imported and run)")
+    sub.add_argument("--style", choices=("symrnn", "minchar", "cs231n"), default="symrnn",
+                     help="calling convention of --python's function (see the README)")
+    sub = command("audit", _audit, "check every equation of the lecture notes as written (exit 0 all hold, "
+                  "1 some fail or are undecided)", spec=False)
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub = command("codegen", _codegen, "write a standalone NumPy module of the loss and its gradients")
     sub.add_argument("--backend", choices=("numpy",), default="numpy")
