@@ -38,8 +38,13 @@ def __getattr__(name: str) -> Any:
         from .formula.verify import verify
 
         return verify
+    if name == "verify_function":
+        from .formula.code import verify_function
+
+        return verify_function
     raise AttributeError(f"module 'symrnn' has no attribute {name!r}")
 
 
 __all__ = ["CheckReport", "CompiledRNN", "FormulaError", "Gradients", "Graph", "RNNSpec", "SymRNNError",
-           "check", "compile", "derive", "gradients", "unroll", "verify", "__version__"]
+           "check", "compile", "derive", "gradients", "unroll", "verify", "verify_function",
+           "__version__"]
