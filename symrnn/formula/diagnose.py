@@ -6,7 +6,7 @@ from dataclasses import replace
 from ..spec import RNNSpec
 from . import tree as T
 from .candidates import Namer, candidates, left_candidates
-from .evaluate import LayoutMismatch, Undefined, Unevaluable
+from .evaluate import LOSS_SCALE, LayoutMismatch, Undefined, Unevaluable
 
 MAX_CANDIDATES = 400
 """Most single edits tried before the search gives up (each costs one check over z and sizes)."""
@@ -27,13 +27,14 @@ def _holds(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple
     return False
 
 
-def _repairs(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, lengths: tuple, models: dict) -> bool:
+def _repairs(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, lengths: tuple, models: dict,
+             notation: str = "notes") -> bool:
     """The candidate holds and is neither the empty claim 0 = 0 nor A = A + (vanishing terms)."""
     if candidate.lhs in (candidate.rhs.terms if isinstance(candidate.rhs, T.Add) else (candidate.rhs,)):
         return False  # A = A (+ terms that vanish): says nothing
-    if not _holds(candidate, definitions, spec, sizes, lengths, models):
+    if not _holds(candidate, definitions, spec, sizes, lengths, models, notation):
         return False
-    return not _holds(replace(candidate, rhs=T.Number(0)), definitions, spec, sizes, lengths, models)
+    return not _holds(replace(candidate, rhs=T.Number(0)), definitions, spec, sizes, lengths, models, notation)
 
 
 def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: tuple, lengths: tuple[int, ...],
@@ -43,14 +44,27 @@ def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: t
     if equation.rhs is None:
         return None
     zero = None
-    if _holds(replace(equation, lhs=T.Number(0)), definitions, spec, sizes, lengths, models):
+    if _holds(replace(equation, lhs=T.Number(0)), definitions, spec, sizes, lengths, models, notation):
         zero = "the right side is identically 0 (no state depends on this parameter: every ∂s_k/∂P factor vanishes)"
     for _, candidate, description in candidates(equation, source, notation)[:MAX_CANDIDATES]:
-        if _repairs(candidate, definitions, spec, sizes, lengths, models):
+        if _repairs(candidate, definitions, spec, sizes, lengths, models, notation):
             return "; ".join(filter(None, [zero, description]))
+    # A mistake inside a definition the claim uses (δ_t = ...): edit each definition in turn.
+    for role, equations in definitions.items():
+        if role == LOSS_SCALE:
+            continue
+        for position, definition in enumerate(equations):
+            if definition.rhs is None or not isinstance(definition.lhs, T.Quantity):
+                continue
+            for _, edited, words in candidates(definition, source, notation)[:MAX_CANDIDATES // 2]:
+                changed = dict(definitions)
+                changed[role] = equations[:position] + (edited,) + equations[position + 1:]
+                if _holds(equation, changed, spec, sizes, lengths, models, notation):
+                    where = Namer(definition, source, notation).text(definition)
+                    return "; ".join(filter(None, [zero, f"in the definition {where}: {words}"]))
     # Two mistakes at once: a wrong left side together with one wrong part of the right side.
     for left, left_words in left_candidates(equation, Namer(equation, source, notation)):
         for _, candidate, words in candidates(left, source, notation)[:MAX_CANDIDATES // 4]:
-            if _repairs(candidate, definitions, spec, sizes, lengths, models):
+            if _repairs(candidate, definitions, spec, sizes, lengths, models, notation):
                 return "; ".join(filter(None, [zero, left_words, words]))
     return zero
