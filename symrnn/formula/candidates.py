@@ -104,8 +104,27 @@ def _local(equation: T.Equation, side: str, name: Namer) -> Iterator[Candidate]:
                     and q.time is not None and q.role != "J"}.values(), key=str)
     bound = sorted({n.variable for n in T.walk(root) if isinstance(n, T.Product)})
     times += [T.Index.of(v) for v in bound if T.Index.of(v) not in times]
+    times += [shift(i, -1) for i in list(times) if shift(i, -1) not in times and (i.terms or i.constant >= 2)]
     for path, node in paths(root):
         where = name.text(node)
+        if isinstance(node, T.Mul):
+            for position in range(len(node.factors) - 1):
+                a, b = node.factors[position], node.factors[position + 1]
+                if node.operators[position] in ("juxtapose", "cdot") and a != b:
+                    factors = node.factors[:position] + (b, a) + node.factors[position + 2:]
+                    yield LOCAL, _at(equation, side, path, replace(node, factors=factors)), (
+                        f"wrong order: {name.text(a)} {name.text(b)} should be {name.text(b)} {name.text(a)}")
+        if isinstance(node, T.Add) and side == "rhs" and path:
+            for position, term in enumerate(node.terms):
+                flipped = term.operand if isinstance(term, T.Neg) else T.Neg(term)
+                terms = node.terms[:position] + (flipped,) + node.terms[position + 1:]
+                yield LOCAL, _at(equation, side, path, replace(node, terms=terms)), (
+                    f"wrong sign of {name.text(term)} in {where}")
+        if isinstance(node, T.Power) and node.exponent.variables:
+            for delta in (-1, 1):
+                exponent = shift(node.exponent, delta)
+                yield LOCAL, _at(equation, side, path, replace(node, exponent=exponent)), (
+                    f"wrong exponent: {where} should have the power {exponent} (an index off by one)")
         if isinstance(node, (T.Sum, T.Product)):
             kind = "sum" if isinstance(node, T.Sum) else "product"
             if node.upper is not None:
@@ -137,9 +156,11 @@ def _local(equation: T.Equation, side: str, name: Namer) -> Iterator[Candidate]:
                     if isinstance(node, T.Mul):
                         factors = node.factors[:position] + (diag,) + node.factors[position:]
                         new = T.Mul(factors, ("juxtapose",) * (len(factors) - 1))
+                        yield LOCAL, _at(equation, side, path, new), f"missing diag(f'(u_{{{time}}})) factor in {where}"
                     else:
-                        new = T.Mul((diag, node), ("juxtapose",))
-                    yield LOCAL, _at(equation, side, path, new), f"missing diag(f'(u_{{{time}}})) factor in {where}"
+                        for new in (T.Mul((diag, node), ("juxtapose",)), T.Mul((node, diag), ("juxtapose",))):
+                            yield LOCAL, _at(equation, side, path, new), (
+                                f"missing diag(f'(u_{{{time}}})) factor next to {where}")
 
 
 def _quantity_edits(equation: T.Equation, side: str, root: T.Node, path: Path, node: T.Quantity, where: str,
@@ -150,6 +171,10 @@ def _quantity_edits(equation: T.Equation, side: str, root: T.Node, path: Path, n
                 yield LOCAL, _at(equation, side, path, replace(node, role=other)), (
                     f"wrong weight matrix: {where} where {name.role(other)} belongs")
     inside_derivative = path and path[-1][0] in ("of", "wrt")
+    if not inside_derivative and node.role == "yhat" and side == "rhs":
+        yield LOCAL, _at(equation, side, path, T.Apply("softmax", (node,))), (
+            f"missing softmax: {where} are the logits; cross-entropy's gradient needs the probabilities "
+            f"softmax({where})")
     if not inside_derivative and node.role != "J" and side == "rhs":
         yield LOCAL, _at(equation, side, path, T.Transpose(node, span=node.span)), (
             f"missing transpose: {where} should be {where}^T")

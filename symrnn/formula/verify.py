@@ -97,8 +97,7 @@ def _index_variables(node: T.Node) -> set[str]:
 
 def free_indices(equation: T.Equation) -> list[str]:
     """Index variables of the equation bound by no Σ/Π and not naming the length (z, T, τ)."""
-    bound = _bound_variables(equation)
-    return sorted(_index_variables(equation) - bound - set(T.LENGTH_VARIABLES))
+    return sorted(T.free_variables(equation) - set(T.LENGTH_VARIABLES))
 
 
 def first_value(equation: T.Equation, name: str) -> int:
@@ -375,7 +374,7 @@ def _verdict(tree: T.Formula, formula: str, *, spec: RNNSpec, notation: str, siz
                 first = (outcome, candidate) if first is None or first[0].failure is None else first
         if held is None and first is None:
             diagnosis = f"the two sides do not fit together in any layout: {shape_error}"
-            repaired = _repair(equation, definitions, spec, sizes, lengths, formula, notation) if diagnose else None
+            repaired = _repair(equation, definitions, spec, sizes, lengths, tree.text, notation) if diagnose else None
             return Verdict("fails", "none", diagnosis=f"{diagnosis}; {repaired}" if repaired else diagnosis,
                            formula=formula)
         outcome, candidate = held or first
@@ -384,7 +383,7 @@ def _verdict(tree: T.Formula, formula: str, *, spec: RNNSpec, notation: str, siz
         if outcome.failure is not None:
             diagnosis = outcome.undefined
             if diagnose and diagnosis is None:
-                diagnosis = _repair(equation, definitions, spec, sizes, lengths, formula, notation)
+                diagnosis = _repair(equation, definitions, spec, sizes, lengths, tree.text, notation)
             return Verdict("fails", layout, outcome.failure, diagnosis, total_checked, formula)
         if outcome.nonfinite is not None:
             return Verdict("undecided", layout, diagnosis=f"no honest comparison: {outcome.nonfinite}",
