@@ -314,7 +314,7 @@ def test_tree_helpers():
 def test_corpus_is_complete_and_every_mutation_changes_the_tree():
     assert len(CORPUS) >= 30
     for entry in CORPUS:
-        assert entry.activation in ("any", "tanh", "identity") and entry.mutations
+        assert entry.activation in ("any", "tanh", "sigmoid", "relu", "identity") and entry.mutations
         original = parse(entry.latex, notation=entry.notation)
         for mutation in entry.mutations:
             assert mutation.kind in KINDS and mutation.change

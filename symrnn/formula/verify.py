@@ -170,6 +170,26 @@ def _nonfinite(a: np.ndarray, b: np.ndarray) -> str | None:
     return None
 
 
+class _UnderflowFlag:
+    """NumPy's error callback: records that an operation underflowed (flushed a value towards 0)."""
+
+    raised = False
+
+    def __call__(self, kind: str, flag: int) -> None:
+        self.raised = True
+
+
+class _errcall:
+    def __init__(self, callback: _UnderflowFlag) -> None:
+        self.callback = callback
+
+    def __enter__(self) -> None:
+        self.previous = np.seterrcall(self.callback)
+
+    def __exit__(self, *exc: object) -> None:
+        np.seterrcall(self.previous)
+
+
 def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation, ...]], *, spec: RNNSpec,
                    lengths: tuple[int, ...], sizes: tuple[tuple[int, int, int], ...], layout: str,
                    models: dict, notation: str = "notes") -> _Outcome:
@@ -184,7 +204,8 @@ def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation
     variants = [(p, _with_parameter(equation, p)) for p in parameters] if generic else [(None, equation)]
     names = free_indices(equation)
     starts = {name: first_value(equation, name) for name in names}
-    with np.errstate(all="ignore"):
+    underflow = _UnderflowFlag()
+    with np.errstate(all="ignore", under="call"), _errcall(underflow):
         for z, (e, n, m), seed in _cases(lengths, sizes):
             for values in itertools.product(*(range(starts[name], z + 1) for name in names)):
                 indices = dict(zip(names, values))
@@ -210,12 +231,15 @@ def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation
                                 return outcome
                             break
                         a, b = _comparable(left, right)
+                        flushed, underflow.raised = underflow.raised, False
                         reason = _nonfinite(a, b)
                         if reason is not None:
                             continue  # overflow or NaN: try smaller points
                         difference = float(np.abs(a - b).max(initial=0.0))
                         largest = max(float(np.abs(a).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
-                        if difference == 0.0 or (largest >= RESOLUTION and difference / largest <= VERIFY_TOLERANCE):
+                        if flushed and largest < RESOLUTION:
+                            outcome.unresolved += 1  # values underflowed towards 0: equal zeros prove nothing
+                        elif difference == 0.0 or (largest >= RESOLUTION and difference / largest <= VERIFY_TOLERANCE):
                             outcome.checked += 1
                         elif largest < RESOLUTION:
                             outcome.unresolved += 1  # both sides tiny: round-off and truth look alike
