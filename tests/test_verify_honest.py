@@ -179,7 +179,8 @@ _PIECES = ["\\frac{\\partial J}{\\partial W}", "=", "\\sum_{t=1}^{z}", "\\prod_{
            "\\ell(o_t, y_t)", "\\frac{1}{T}", "\\delta_t", ";", "\\nabla_{s_t} J", "\u00e9", "\\x"]
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=9))
 def test_fuzz_cli_ends_in_0_1_or_2_without_a_traceback(capsys, pieces: list[str]) -> None:
     code = cli.main(["verify", "--z-max", "2", " ".join(pieces)])

@@ -1,6 +1,7 @@
 """Diagnoses: the single edit (sum range, index, weight, transpose, diag(f'), factor) that repairs a formula."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from ..spec import RNNSpec
@@ -10,6 +11,17 @@ from .evaluate import LOSS_SCALE, LayoutMismatch, Undefined, Unevaluable
 
 MAX_CANDIDATES = 400
 """Most single edits tried before the search gives up (each costs one check over z and sizes)."""
+DIAGNOSE_CPU_SECONDS = 4.0
+"""Processor time a diagnosis may take; the search stops there (a verdict is never delayed by more)."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.start = time.process_time()
+
+    @property
+    def spent(self) -> bool:
+        return time.process_time() - self.start > DIAGNOSE_CPU_SECONDS
 
 
 def _holds(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, lengths: tuple, models: dict,
@@ -43,10 +55,13 @@ def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: t
     models = {} if models is None else models
     if equation.rhs is None:
         return None
+    budget = _Budget()
     zero = None
     if _holds(replace(equation, lhs=T.Number(0)), definitions, spec, sizes, lengths, models, notation):
         zero = "the right side is identically 0 (no state depends on this parameter: every ∂s_k/∂P factor vanishes)"
     for _, candidate, description in candidates(equation, source, notation)[:MAX_CANDIDATES]:
+        if budget.spent:
+            return zero
         if _repairs(candidate, definitions, spec, sizes, lengths, models, notation):
             return "; ".join(filter(None, [zero, description]))
     # A mistake inside a definition the claim uses (δ_t = ...): edit each definition in turn.
@@ -57,6 +72,8 @@ def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: t
             if definition.rhs is None or not isinstance(definition.lhs, T.Quantity):
                 continue
             for _, edited, words in candidates(definition, source, notation)[:MAX_CANDIDATES // 2]:
+                if budget.spent:
+                    return zero
                 changed = dict(definitions)
                 changed[role] = equations[:position] + (edited,) + equations[position + 1:]
                 if _holds(equation, changed, spec, sizes, lengths, models, notation):
@@ -65,6 +82,8 @@ def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: t
     # Two mistakes at once: a wrong left side together with one wrong part of the right side.
     for left, left_words in left_candidates(equation, Namer(equation, source, notation)):
         for _, candidate, words in candidates(left, source, notation)[:MAX_CANDIDATES // 4]:
+            if budget.spent:
+                return zero
             if _repairs(candidate, definitions, spec, sizes, lengths, models, notation):
                 return "; ".join(filter(None, [zero, left_words, words]))
     return zero
