@@ -124,9 +124,8 @@ def _quantity(node: T.Quantity, context: Context) -> Value:
     model = context.model
     quantity = graph_quantity(node, context)
     if quantity == GraphQuantity("J"):
-        return _scalar(model.number(model.graph.J) * loss_scale(context))
-    symbols = model.graph.symbols(quantity.role, quantity.t)
-    array = np.array([[model.number(entry) for entry in row] for row in symbols.tolist()])
+        return _scalar(model.total_loss() * loss_scale(context))
+    array = model.values_of(quantity.role, quantity.t)
     if quantity.role in ("W", "U", "V"):
         return Value(array, 1)
     if quantity.role == "J":

@@ -36,6 +36,21 @@ class Model:
         self._derivatives: dict[tuple, np.ndarray] = {}
         self._f = sympy.Lambda(sympy.Dummy("u"), self.graph.activation.function(sympy.Dummy("v")))
 
+    def values_of(self, role: str, t: int | None) -> np.ndarray:
+        """The numbers of a quantity as a matrix (a column for vectors), computed once per model."""
+        key = ("value", role, t)
+        if key not in self._derivatives:
+            symbols = self.graph.symbols(role, t)
+            self._derivatives[key] = np.array([[self.number(entry) for entry in row] for row in symbols.tolist()])
+        return self._derivatives[key].copy()
+
+    def total_loss(self) -> float:
+        """J at this point (computed once)."""
+        key = ("value", "J", None)
+        if key not in self._derivatives:
+            self._derivatives[key] = self.number(self.graph.J)
+        return self._derivatives[key]
+
     def number(self, expression: sympy.Expr) -> float:
         return float(sympy.N(sympy.sympify(expression, strict=True).xreplace(self.values), 30))
 
