@@ -1,12 +1,20 @@
 """One model at one random point: values of every intermediate and numeric derivatives through the service."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy
 
 from ..engine.service import Quantity as GraphQuantity, dependencies, local_jacobian, shape_of
 from ..spec import RNNSpec
 from ..unroll import Graph, unroll
+
+
+@lru_cache(maxsize=64)
+def _unrolled(spec: RNNSpec) -> Graph:
+    """One unrolled graph per spec, shared by the models at different points (seeds, scales)."""
+    return unroll(spec)
 
 
 POINT_RANGE = 0.9
@@ -18,7 +26,7 @@ class Model:
 
     def __init__(self, spec: RNNSpec, seed: int, scale: float = 1.0) -> None:
         self.spec = spec
-        self.graph: Graph = unroll(spec)
+        self.graph: Graph = _unrolled(spec)
         rng = np.random.default_rng(seed)
         values: dict[sympy.Symbol, sympy.Float] = {}
         for sym in self.graph.inputs:

@@ -159,6 +159,7 @@ def _parser() -> Lark:
     grammar = resources.files("symrnn.formula").joinpath("grammar.lark").read_text(encoding="utf-8")
     tau = {"IVAR": lambda token: token.update(value="tau") if token == "\\tau" else token}
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False,
+                cache=True,  # the LALR tables are built once per grammar version (lark keys the file by its hash)
                 lexer_callbacks=tau)
 
 
