@@ -30,7 +30,7 @@ MAX_DEPTH = 100
 COMMANDS = frozenset("""
     sum prod frac tfrac dfrac partial nabla delta tau hat widehat underline mathbf boldsymbol bm bar vec
     tanh sigma exp log max ell operatorname mathrm textrm text rm mathsf mathbb top intercal
-    le leq ge geq lt gt
+    le leq ge geq lt gt mathcal mathit phi varphi
     dots ldots cdots cdot odot circ times left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr
     Biggl Biggr quad qquad limits displaystyle""".split()) | frozenset(", ; : ! { } \\".split() + [" "])
 

@@ -21,7 +21,8 @@ OPERATORS = ("juxtapose", "cdot", "odot", "circ", "times")
 OPERATOR_COMMANDS = MappingProxyType({r"\cdot": "cdot", r"\odot": "odot", r"\circ": "circ", r"\times": "times"})
 FUNCTION_WORDS = MappingProxyType({"diag": "diag", "tanh": "tanh", "sigma": "sigma", "sigmoid": "sigma",
                                    "relu": "relu", "ReLU": "relu", "exp": "exp", "log": "log", "max": "max",
-                                   "softmax": "softmax", "ell": "loss", "l": "loss"})
+                                   "softmax": "softmax", "ell": "loss", "l": "loss", "phi": "f",
+                                   "varphi": "f"})
 """How function names are spelled (``\\tanh``, ``\\operatorname{softmax}``) -> FUNCTIONS (or "diag")."""
 INDEX_VARIABLES = frozenset({"i", "j", "k", "m", "n", "t", "z", "T", "tau"})
 """The letters read as index variables (``\\tau`` is stored as "tau"); every other letter names a quantity."""
