@@ -125,7 +125,7 @@ def _verify(arguments: argparse.Namespace) -> int:
         verdict = verify(formula, z_max=arguments.z_max, spec=spec, sizes=sizes, z=z)
     except (ValueError, TypeError, SymRNNError):
         raise
-    except Exception as error:  # a bug of ours: still one line and exit 2, never a traceback
+    except Exception as error:  # noqa: BLE001 - a bug of ours: still one line and exit 2, never a traceback
         raise SymRNNError(f"internal error ({type(error).__name__}: {error}); please report this formula") from None
     _emit(json.dumps(verdict.as_json()) if arguments.json else verdict.describe())
     return EXIT_OK if verdict.verdict == "holds" else EXIT_FAILED

@@ -25,8 +25,8 @@ def _forward(params, xs, s0):
 
 def _symrnn(params, xs, ys, s0, *, recurrent=True, f_prime=True, accumulate=True, previous=True,
             transpose_u=False, sign=1.0):
-    W, U, V, b, c = (params[k] for k in ("W", "U", "V", "b", "c"))
-    s, u, yhat = _forward(params, xs, s0)
+    _, U, V, b, _ = (params[k] for k in ("W", "U", "V", "b", "c"))
+    s, _, yhat = _forward(params, xs, s0)
     J = sum(0.5 * np.sum((yh - y) ** 2) for yh, y in zip(yhat, ys))
     grads = {k: np.zeros_like(v) for k, v in params.items()}
     r_next = np.zeros_like(b)

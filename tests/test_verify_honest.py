@@ -195,8 +195,8 @@ def test_fuzz_cli_ends_in_0_1_or_2_without_a_traceback(capsys, pieces: list[str]
     (r"\frac{\partial \mathcal{L}}{\partial W_{hy}} = \sum_{t=1}^{T} \frac{\partial \mathcal{L}}{\partial o_t} h_t^\top",
      "d2l"),
     (r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\phi'(u_t)) \mathbf{U}", "notes"),
-    (r"\frac{\partial \boldsymbol{h}_t}{\partial \boldsymbol{h}_{t-1}} = \mathrm{diag}(1 - \boldsymbol{h}_t^2) "
-     r"\mathbf{W}_{hh}", "d2l"),
+    ((r"\frac{\partial \boldsymbol{h}_t}{\partial \boldsymbol{h}_{t-1}} = \mathrm{diag}(1 - \boldsymbol{h}_t^2) "
+      r"\mathbf{W}_{hh}"), "d2l"),
     (r"\nabla_{\hat{\mathbf{y}}_t} J = \hat{\mathbf{y}}_t - \mathbf{y}_t", "notes"),
     (r"\frac{\mathrm{d} J}{\mathrm{d} V} = \sum_t (\hat{y}_t - y_t) s_t^{\mathrm{T}}", "notes"),
 ])

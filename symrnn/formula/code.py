@@ -6,8 +6,9 @@ import inspect
 import os
 import sys
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -305,7 +306,7 @@ def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: s
                 params, xs, ys, s0 = _point(spec, z, seed, style)
                 try:
                     got = adapter(function, params, xs, ys, s0, spec)
-                except Exception as error:  # the user's code raised: a verdict, not a crash of ours
+                except Exception as error:  # noqa: BLE001 - the user's code raised: a verdict, not a crash of ours
                     return CodeVerdict("fails", style, diagnosis=f"the function raised {type(error).__name__}: "
                                                                  f"{error} (at z = {z})", checked=checked)
                 truth = _bptt(params, xs, ys, s0, spec)
@@ -374,7 +375,7 @@ def load_function(target: str) -> Callable:
     sys.path.insert(0, directory)
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - whatever the user's module raises on import
         raise ValueError(f"--python: importing {path} raised {type(error).__name__}: {error}") from None
     finally:
         sys.path.remove(directory)

@@ -7,8 +7,8 @@ from typing import Mapping
 import numpy as np
 
 from ..engine.service import Quantity as GraphQuantity
-from .model import Model
 from . import tree as T
+from .model import Model
 
 LENGTH_NAMES = T.LENGTH_VARIABLES
 LOSS_SCALE = "J"
@@ -391,7 +391,9 @@ def _apply(node: T.Apply, context: Context) -> Value:
         return Value(np.maximum(x, arguments[1].array), arguments[1].outputs if arguments[0].is_scalar else arguments[0].outputs)
     if node.function == "loss":
         return _scalar(_loss(model.spec.loss, x, arguments[1].array))
-    sigma = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    def sigma(v: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-v))
+
     table = {
         "f": lambda v: model.activation(v, 0), "f_prime": lambda v: model.activation(v, 1), "tanh": np.tanh,
         "sigma": sigma, "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp, "log": np.log,

@@ -6,7 +6,8 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from ..engine.service import Quantity as GraphQuantity, dependencies, local_jacobian, shape_of
+from ..engine.service import Quantity as GraphQuantity
+from ..engine.service import dependencies, local_jacobian, shape_of
 from ..spec import RNNSpec
 from ..unroll import Graph, unroll
 

@@ -11,7 +11,17 @@ import numpy as np
 from ..spec import RNNSpec
 from . import budget
 from . import tree as T
-from .evaluate import LOSS_SCALE, ZERO, Context, LayoutMismatch, Model, Undefined, Unevaluable, Value, evaluate
+from .evaluate import (
+    LOSS_SCALE,
+    ZERO,
+    Context,
+    LayoutMismatch,
+    Model,
+    Undefined,
+    Unevaluable,
+    Value,
+    evaluate,
+)
 from .parse import parse
 
 # Both sides are computed in float64 from 30-digit intermediates: a true identity agrees to ~1e-15.
