@@ -84,3 +84,13 @@ def test_cli_python_option() -> None:
     assert wrong.returncode == 1 and json.loads(wrong.stdout)["verdict"] == "fails"
     missing = _cli("--python", f"{path}:no_such_function")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("activation, loss", [("tanh", "sse"), ("sigmoid", "ce"), ("relu", "sse")])
+def test_mistake_catalogue_without_a_mistake_is_the_reference(activation: str, loss: str) -> None:
+    from symrnn.formula.code import _bptt, _point, _relative, _truth
+
+    spec = RNNSpec(e=3, n=2, m=3, activation=activation, loss=loss)
+    params, xs, ys, s0 = _point(spec, 3, 0, "symrnn")
+    ours, oracle = _bptt(params, xs, ys, s0, spec), _truth(params, xs, ys, s0, spec)
+    assert all(_relative(ours[name], oracle[name]) <= 1e-12 for name in oracle)

@@ -155,14 +155,13 @@ def state_depends_on_output_weight(*, meant: str) -> ClaimResult:
 
 def first_word_index() -> ClaimResult:
     """IX: s_1 = tanh(W x_0 + U s_0) numbers the inputs from 0, unlike xii and (A) (x_t for t ∈ [z])."""
-    from ..engine.service import _validate
     from ..unroll import unroll
     from .verify import verify
 
     corrected = r"s_1 = \tanh(W x_1 + U s_0)"
     held = verify(corrected, z_max=2, spec=RNNSpec(bias=False), diagnose=False).verdict
     try:  # the claim needs an input x_0 in the model of xii and (A)
-        _validate(unroll(RNNSpec(z=2, bias=False)), Quantity("x", 0))
+        unroll(RNNSpec(z=2, bias=False)).symbols("x", 0)
         exists = True
     except ValueError:
         exists = False

@@ -218,6 +218,12 @@ def _bptt(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec:
     return grads
 
 
+def _truth(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec) -> dict[str, np.ndarray]:
+    """The right gradients, from the independent oracle ``symrnn.numeric.reference`` (NumPy only)."""
+    _, gradients = reference.loss_and_gradients(dict(params), xs, ys, s0, activation=spec.activation, loss=spec.loss)
+    return {name: np.asarray(value, dtype=float) for name, value in gradients.items()}
+
+
 def _relative(a: np.ndarray, b: np.ndarray) -> float:
     if a.shape != b.shape:
         return float("inf")
@@ -309,7 +315,7 @@ def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: s
                 except Exception as error:  # noqa: BLE001 - the user's code raised: a verdict, not a crash of ours
                     return CodeVerdict("fails", style, diagnosis=f"the function raised {type(error).__name__}: "
                                                                  f"{error} (at z = {z})", checked=checked)
-                truth = _bptt(params, xs, ys, s0, spec)
+                truth = _truth(params, xs, ys, s0, spec)
                 checked += 1
                 for name, value in got.items():
                     if name not in truth:
@@ -355,7 +361,7 @@ def _first_wrong_step(function: Callable, adapter: Adapter, name: str, spec: RNN
     for k in range(1, z + 1):
         probe = _only_step(params, xs, ys, s0, spec, k)
         got = adapter(function, params, xs, probe, s0, spec).get(name)
-        if got is not None and _relative(got, _bptt(params, xs, probe, s0, spec)[name]) > CODE_TOLERANCE:
+        if got is not None and _relative(got, _truth(params, xs, probe, s0, spec)[name]) > CODE_TOLERANCE:
             return k
     return None
 
