@@ -156,11 +156,11 @@ def _local(equation: T.Equation, side: str, name: Namer) -> Iterator[Candidate]:
                     if isinstance(node, T.Mul):
                         factors = node.factors[:position] + (diag,) + node.factors[position:]
                         new = T.Mul(factors, ("juxtapose",) * (len(factors) - 1))
-                        yield LOCAL, _at(equation, side, path, new), f"missing diag(f'(u_{{{time}}})) factor in {where}"
+                        yield LOCAL, _at(equation, side, path, new), f"missing diag(f'({name.plain(T.Quantity('u', time))})) factor in {where}"
                     else:
                         for new in (T.Mul((diag, node), ("juxtapose",)), T.Mul((node, diag), ("juxtapose",))):
                             yield LOCAL, _at(equation, side, path, new), (
-                                f"missing diag(f'(u_{{{time}}})) factor next to {where}")
+                                f"missing diag(f'({name.plain(T.Quantity('u', time))})) factor next to {where}")
 
 
 def _quantity_edits(equation: T.Equation, side: str, root: T.Node, path: Path, node: T.Quantity, where: str,
@@ -313,7 +313,7 @@ def _activation_edits(equation: T.Equation, name: Namer) -> Iterator[Candidate]:
                     moved = replace(node, arguments=(replace(argument, role="u"),))
                     yield LOCAL, _at(equation, side, path, moved), (
                         f"wrong argument: {where} takes f' at the state {name.text(argument)}; the derivative "
-                        f"belongs at the pre-activation, f'(u_{{{argument.time}}})")
+                        f"belongs at the pre-activation, f'({name.plain(replace(argument, role='u'))})")
                 for other in _PRIMES:
                     if other != node.function:
                         yield LOCAL, _at(equation, side, path, replace(node, function=other)), (
@@ -347,7 +347,8 @@ def _activation_edits(equation: T.Equation, name: Namer) -> Iterator[Candidate]:
                                  ("juxtapose",))
                     product = T.Product(variable, T.Index.of(downs[0], 1), T.Index.of(ups[0]), body)
                     yield LOCAL, _at(equation, side, path, product), (
-                        f"missing diag(f'): {where} leaves out the factors diag(f'(u_{variable})) of each step "
+                        f"missing diag(f'): {where} leaves out the factors "
+                        f"diag(f'({name.plain(T.Quantity('u', T.Index.of(variable)))})) of each step "
                         f"(U^{{t-k}} holds only for the identity activation; ReLU's f' is 0 or 1, tanh's below 1)")
 
 
