@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Mapping
 
+import mpmath
 import numpy as np
 
 from ..engine.service import Quantity as GraphQuantity
@@ -44,6 +46,12 @@ class Value:
     array: np.ndarray | None
     outputs: int
 
+    def __post_init__(self) -> None:
+        if self.array is not None and not isinstance(self.array, np.ndarray):
+            # NumPy returns a bare scalar for 0-d results (an mpmath number in the 60-digit re-check).
+            object.__setattr__(self, "array", np.asarray(self.array, dtype=object if isinstance(
+                self.array, mpmath.mpf) else None))
+
     @property
     def inputs(self) -> int:
         return self.array.ndim - self.outputs
@@ -58,7 +66,30 @@ ZERO = Value(np.array(0.0), 0)  # an empty sum: neutral in sums and comparisons,
 
 
 def _scalar(x: float) -> Value:
+    if isinstance(x, mpmath.mpf):
+        return Value(np.array(x, dtype=object), 0)
     return Value(np.array(float(x)), 0)
+
+
+def _exact(value: int | Fraction, model: Model) -> float | mpmath.mpf:
+    """A number of the formula in the model's arithmetic (float64, or mpmath when model.digits is set)."""
+    if model.digits is None:
+        return float(value)
+    value = Fraction(value)
+    return mpmath.mpf(value.numerator) / value.denominator
+
+
+_MP_FUNCTIONS = {"tanh": mpmath.tanh, "exp": mpmath.exp, "log": mpmath.log,
+                 "sigma": lambda v: 1 / (1 + mpmath.exp(-v)),
+                 "tanh_prime": lambda v: 1 - mpmath.tanh(v) ** 2,
+                 "sigma_prime": lambda v: mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2,
+                 "relu": lambda v: v if v > 0 else mpmath.mpf(0), "relu_prime": lambda v: mpmath.mpf(1 if v > 0 else 0)}
+
+
+def _real(value: object) -> object:
+    if isinstance(value, mpmath.mpc):
+        raise ArithmeticError("a function left the real numbers")
+    return value
 
 
 @dataclass(frozen=True)
@@ -142,7 +173,9 @@ def loss_scale(context: Context) -> float:
     if not scale:
         return 1.0
     value = evaluate(scale[0].rhs, context)
-    return float(value.array) if value.array is not None and value.is_scalar else 1.0
+    if value.array is None or not value.is_scalar:
+        return 1.0
+    return value.array.item() if context.model.digits is not None else float(value.array)
 
 
 def _softmax(v: np.ndarray) -> np.ndarray:
@@ -219,11 +252,11 @@ def _ratio(node: T.Ratio, context: Context) -> Value:
     denominator = context.time(node.denominator, node)
     if denominator == 0:
         raise Undefined(f"division by {node.denominator} = 0", node)
-    return _scalar(float(node.numerator) / denominator)
+    return _scalar(_exact(node.numerator, context.model) / denominator)
 
 
 def _number(node: T.Number, context: Context) -> Value:
-    return ZERO if node.value == 0 else _scalar(float(node.value))
+    return ZERO if node.value == 0 else _scalar(_exact(node.value, context.model))
 
 
 def _identity(node: T.Identity, context: Context) -> Value:
@@ -279,7 +312,7 @@ def multiply(left: Value, right: Value) -> Value:
     if left.array.size == 1 or right.array.size == 1:
         # A 1-vector of the single-neuron case (the notes' Eqs. 22-27) acts as a scalar.
         scalar, other = (left, right) if left.array.size == 1 else (right, left)
-        return Value(float(scalar.array.reshape(())) * other.array, other.outputs)
+        return Value(scalar.array.reshape(()).item() * other.array, other.outputs)
     raise LayoutMismatch(f"shapes {left.array.shape} and {right.array.shape} do not chain")
 
 
@@ -389,6 +422,8 @@ def _apply(node: T.Apply, context: Context) -> Value:
     x = arguments[0].array
     if node.function == "max":
         return Value(np.maximum(x, arguments[1].array), arguments[1].outputs if arguments[0].is_scalar else arguments[0].outputs)
+    if model.digits is not None:
+        return _apply_exact(node, model, x, arguments)
     if node.function == "loss":
         return _scalar(_loss(model.spec.loss, x, arguments[1].array))
     def sigma(v: np.ndarray) -> np.ndarray:
@@ -401,6 +436,15 @@ def _apply(node: T.Apply, context: Context) -> Value:
         "sigma_prime": lambda v: sigma(v) * (1 - sigma(v)), "relu_prime": lambda v: (v > 0).astype(float),
     }
     return Value(np.asarray(table[node.function](np.asarray(x, dtype=float)), dtype=float), arguments[0].outputs)
+
+
+def _apply_exact(node: T.Apply, model: Model, x: np.ndarray, arguments: list[Value]) -> Value:
+    """``_apply`` in mpmath arithmetic (the high-precision re-check of an inconclusive case)."""
+    if node.function in ("f", "f_prime"):
+        return Value(model.activation(x, 0 if node.function == "f" else 1), arguments[0].outputs)
+    if node.function in _MP_FUNCTIONS:
+        return Value(np.frompyfunc(lambda v: _real(_MP_FUNCTIONS[node.function](v)), 1, 1)(x), arguments[0].outputs)
+    raise Unevaluable(f"{node.function} has no high-precision form")
 
 
 def _loss(kind: str, yhat: np.ndarray, y: np.ndarray) -> float:

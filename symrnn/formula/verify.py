@@ -180,6 +180,44 @@ def _nonfinite(a: np.ndarray, b: np.ndarray) -> str | None:
     return None
 
 
+EXACT_DIGITS = 60
+"""Digits of the re-check of a case that float64 cannot decide (overflow, NaN, values below 1e-12)."""
+EXACT_TOLERANCE = 1e-40
+"""Relative agreement demanded in that re-check: far below float64, so only a true identity passes."""
+
+
+def _exact_case(variant: T.Equation, definitions: dict, models: dict, spec: RNNSpec, z: int, size: tuple, seed: int,
+                indices: dict, layout: str, notation: str) -> tuple[bool, Any, Any] | None:
+    """Evaluate one case in EXACT_DIGITS-digit arithmetic (mpmath): (agrees, left, right), or None when
+    that cannot decide either (a complex value, a function without a high-precision form)."""
+    import mpmath
+
+    try:
+        with mpmath.workdps(EXACT_DIGITS):
+            key = (z, *size, seed, "exact")
+            if key not in models:
+                e, n, m = size
+                models[key] = Model(spec.replace(z=z, e=e, n=n, m=m), seed, 1.0, EXACT_DIGITS)
+            context = Context(models[key], indices, layout, definitions, notation=notation)
+            a, b = _comparable(evaluate(variant.lhs, context), evaluate(variant.rhs, context))
+            entries = [mpmath.mpmathify(v) for v in np.ravel(a)] + [mpmath.mpmathify(v) for v in np.ravel(b)]
+            if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in entries):
+                return None
+            difference = max((abs(mpmath.mpmathify(x) - mpmath.mpmathify(y)) for x, y in zip(np.ravel(a), np.ravel(b))),
+                             default=mpmath.mpf(0))
+            largest = max((abs(v) for v in entries), default=mpmath.mpf(0))
+            agrees = difference == 0 or difference <= EXACT_TOLERANCE * largest
+            return agrees, _show_exact(a), _show_exact(b)
+    except (ArithmeticError, TypeError, AttributeError, ValueError, Unevaluable, Undefined, LayoutMismatch):
+        return None
+
+
+def _show_exact(array: Any) -> Any:
+    import mpmath
+
+    return np.frompyfunc(lambda v: mpmath.nstr(mpmath.mpmathify(v), 12), 1, 1)(np.asarray(array, dtype=object)).tolist()
+
+
 class _UnderflowFlag:
     """NumPy's error callback: records that an operation underflowed (flushed a value towards 0)."""
 
@@ -247,18 +285,32 @@ def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation
                             continue  # overflow or NaN: try smaller points
                         difference = float(np.abs(a - b).max(initial=0.0))
                         largest = max(float(np.abs(a).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
-                        if flushed and largest < RESOLUTION:
-                            outcome.unresolved += 1  # values underflowed towards 0: equal zeros prove nothing
-                        elif difference == 0.0 or (largest >= RESOLUTION and difference / largest <= VERIFY_TOLERANCE):
+                        tiny = (flushed or difference != 0.0) and largest < RESOLUTION
+                        exact = _exact_case(variant, definitions, models, spec, z, (e, n, m), seed, indices, layout,
+                                            notation) if tiny else None
+                        if exact is not None:  # decided in 60-digit arithmetic
                             outcome.checked += 1
-                        elif largest < RESOLUTION:
-                            outcome.unresolved += 1  # both sides tiny: round-off and truth look alike
+                            if not exact[0]:
+                                outcome.failure = Counterexample(z, indices, sizes_seen, exact[1], exact[2], parameter)
+                                return outcome
+                        elif tiny:
+                            outcome.unresolved += 1  # below float64 resolution or underflowed: equal zeros prove nothing
+                        elif difference == 0.0 or difference / largest <= VERIFY_TOLERANCE:
+                            outcome.checked += 1
                         else:
                             outcome.checked += 1
                             outcome.failure = Counterexample(z, indices, sizes_seen, _show(a), _show(b), parameter)
                             return outcome
                         break
                     else:
+                        exact = _exact_case(variant, definitions, models, spec, z, (e, n, m), seed, indices, layout,
+                                            notation)
+                        if exact is not None:  # float64 overflowed or gave NaN; 60 digits decide
+                            outcome.checked += 1
+                            if not exact[0]:
+                                outcome.failure = Counterexample(z, indices, sizes_seen, exact[1], exact[2], parameter)
+                                return outcome
+                            continue
                         outcome.nonfinite = outcome.nonfinite or (
                             f"{reason} at z = {z}{''.join(f', {k} = {v}' for k, v in indices.items())} "
                             f"(n = {n}), also at points scaled by {RETRY_SCALES[-1]}")
