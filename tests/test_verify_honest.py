@@ -207,3 +207,9 @@ def test_fuzz_cli_ends_in_0_1_or_2_without_a_traceback(capsys, pieces: list[str]
 ])
 def test_more_textbook_spellings_hold(formula: str, notation: str) -> None:
     assert verify(formula, notation=notation, z_max=2).verdict == "holds"
+
+
+def test_high_precision_recheck_refuses_astronomical_exponents() -> None:
+    # exp(exp(exp(10 J))) overflows float64; its 60-digit re-check must give up, not try exp(10^9565).
+    verdict = verify(r"\exp(\exp(\exp(10 J))) = 3 \exp(\exp(\exp(10 J)))", z_max=2, diagnose=False)
+    assert verdict.verdict != "holds"

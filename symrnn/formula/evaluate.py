@@ -79,10 +79,20 @@ def _exact(value: int | Fraction, model: Model) -> float | mpmath.mpf:
     return mpmath.mpf(value.numerator) / value.denominator
 
 
-_MP_FUNCTIONS = {"tanh": mpmath.tanh, "exp": mpmath.exp, "log": mpmath.log,
-                 "sigma": lambda v: 1 / (1 + mpmath.exp(-v)),
+MP_EXP_LIMIT = 10**6
+"""Largest |x| whose exp(x) the 60-digit re-check computes (beyond it the exponent alone is a huge integer)."""
+
+
+def _mp_exp(v: mpmath.mpf) -> mpmath.mpf:
+    if abs(v) > MP_EXP_LIMIT:
+        raise ArithmeticError(f"exp of {mpmath.nstr(v, 3)} is beyond the high-precision re-check")
+    return mpmath.exp(v)
+
+
+_MP_FUNCTIONS = {"tanh": mpmath.tanh, "exp": _mp_exp, "log": mpmath.log,
+                 "sigma": lambda v: 1 / (1 + _mp_exp(-v)),
                  "tanh_prime": lambda v: 1 - mpmath.tanh(v) ** 2,
-                 "sigma_prime": lambda v: mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2,
+                 "sigma_prime": lambda v: _mp_exp(-v) / (1 + _mp_exp(-v)) ** 2,
                  "relu": lambda v: v if v > 0 else mpmath.mpf(0), "relu_prime": lambda v: mpmath.mpf(1 if v > 0 else 0)}
 
 
