@@ -33,6 +33,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "gradflow": (".gradflow", "gradflow"),
     "train": (".train", "train"),
     "verify": (".formula.verify", "verify"),
+    "verify_function": (".formula.code", "verify_function"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -113,4 +114,5 @@ __all__ = [
     "train",
     "unroll",
     "verify",
+    "verify_function",
 ]

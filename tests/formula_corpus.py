@@ -32,11 +32,15 @@ class CorpusEntry(NamedTuple):
     activation: str
     where: str
     mutations: tuple[Mutation, ...]
+    loss: str = "sse"
+    sizes: tuple[tuple[int, int, int], ...] | None = None  # (e, n, m) checked; None: the defaults
+    bias: bool = True
 
 
 KINDS = ("wrong sum range", "wrong index", "missing transpose", "wrong weight matrix", "missing diag(f')",
          "output weight treated like the recurrent one", "immediate partial instead of total derivative",
-         "missing term", "missing factor", "wrong sign")
+         "missing term", "missing factor", "wrong sign", "wrong activation derivative", "wrong argument",
+         "J vs J_t", "wrong factor order", "wrong factor", "missing softmax")
 
 _CHAIN_W = (r"\frac{\partial J_t}{\partial \hat{y}_t} \cdot \frac{\partial \hat{y}_t}{\partial s_t} \cdot "
             r"\frac{\partial s_t}{\partial s_k} \cdot \frac{\partial s_k}{\partial \underline{w}}")
@@ -44,8 +48,11 @@ _DELTA = (r"\delta_z = V^T (\hat{y}_z - y_z); "
           r"\delta_t = V^T (\hat{y}_t - y_t) + U^T \operatorname{diag}(1 - s_{t+1}^2) \delta_{t+1}; ")
 
 
-def _entry(latex: str, notation: str, source: str, activation: str, where: str, *mutations: tuple) -> CorpusEntry:
-    return CorpusEntry(latex, notation, source, activation, where, tuple(Mutation(*m) for m in mutations))
+def _entry(latex: str, notation: str, source: str, activation: str, where: str, *mutations: tuple,
+           loss: str = "sse", sizes: tuple | None = None) -> CorpusEntry:
+    bias = sizes is None or all(n > 1 for _, n, _ in sizes)  # the notes' single neuron ([22]) has no bias
+    return CorpusEntry(latex, notation, source, activation, where, tuple(Mutation(*m) for m in mutations), loss, sizes,
+                       bias)
 
 
 CORPUS: list[CorpusEntry] = [
@@ -296,4 +303,283 @@ CORPUS: list[CorpusEntry] = [
            (r"h_t = W_{hx} x_t + W_{hh} h_t + b_h", "wrong index", "h_t on the right")),
     _entry(r"o_t = W_{qh} h_t + b_q", "d2l", "d2l 9.7.2 output layer", "any", "1 <= t <= T",
            (r"o_t = W_{hh} h_t + b_q", "output weight treated like the recurrent one", "W_hh replaces W_qh")),
+]
+
+# --- added for issue 12: single neuron (n = 1), textbook notations, Pascanu et al. 2013, Goodfellow's
+# softmax cross-entropy, d2l's averaged loss, min-char-rnn, mistakes inside definitions ---
+CORPUS += [
+    _entry(
+        r"\frac{\partial h_t}{\partial h_{t-1}} = f'(u_t) \cdot W_{hh}",
+        'd2l', r"notes Eq. [26], single neuron (n = 1)", 'any', '1 <= t <= z',
+        (r"\frac{\partial h_t}{\partial h_{t-1}} = f'(u_t)",
+         'missing factor', r"W_hh is dropped"),
+        sizes=((2, 1, 1),),
+    ),
+    _entry(
+        r"\frac{\partial h_t}{\partial h_{t-1}} = (1 - f^2(W_{xh} x_t + W_{hh} h_{t-1})) W_{hh}",
+        'd2l', r"notes Eq. [27], single neuron (n = 1)", 'tanh', '1 <= t <= z',
+        (r"\frac{\partial h_t}{\partial h_{t-1}} = f^2(W_{xh} x_t + W_{hh} h_{t-1}) W_{hh}",
+         'wrong activation derivative', r"f^2 written for 1 - f^2"),
+        (r"\frac{\partial h_t}{\partial h_{t-1}} = (1 - f^2(W_{xh} x_t + W_{hh} h_{t-1}))",
+         'missing factor', r"W_hh is dropped"),
+        (r"\frac{\partial h_t}{\partial h_{t-1}} = (1 - f^2(W_{xh} x_t + W_{hh} h_{t})) W_{hh}",
+         'wrong index', r"h_t inside f"),
+        sizes=((2, 1, 1),),
+    ),
+    _entry(
+        r"\frac{\partial u_t}{\partial h_{t-1}} = W_{hh}",
+        'd2l', r"notes Eq. [25], single neuron", 'any', '1 <= t <= z',
+        (r"\frac{\partial u_t}{\partial h_{t-1}} = W_{xh}",
+         'wrong weight matrix', r"the input weights"),
+        sizes=((1, 1, 1),),
+    ),
+    _entry(
+        r"\frac{\partial h_2}{\partial h_0} = f'(u_2) W_{hh} f'(u_1) W_{hh}",
+        'd2l', r"notes Eq. [18], single neuron, expanded", 'any', 'z >= 2',
+        (r"\frac{\partial h_2}{\partial h_0} = f'(u_2) W_{hh} W_{hh}",
+         "missing diag(f')", r"f'(u_1) dropped"),
+        sizes=((2, 1, 1),),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\tanh'(u_t)) U",
+        'notes', r"notes Eq. [26] with tanh' written out", 'tanh', '1 <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\tanh'(s_t)) U",
+         'wrong argument', r"tanh' at the state"),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\sigma'(u_t)) U",
+        'notes', r"notes Eq. [26] for the sigmoid", 'sigmoid', '1 <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\tanh'(u_t)) U",
+         'wrong activation derivative', r"tanh' for a sigmoid model"),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(s_t \odot (\mathbf{1} - s_t)) U",
+        'notes', r"notes Eq. [26], sigmoid through its output", 'sigmoid', '1 <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\mathbf{1} - s_t^2) U",
+         'wrong activation derivative', r"tanh' = 1 - s^2 for a sigmoid model"),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_{t-1}} = \text{diag}(f^\prime(u_t)) U",
+        'notes', r"notes Eq. [26], f^\prime", 'any', '1 <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_{t-1}} = \text{diag}(f^\prime(s_t)) U",
+         'wrong argument', r"f' at s_t"),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_k} = \prod_{m=k+1}^{t} \operatorname{diag}(f'(u_m)) U",
+        'notes', r"notes Eqs. (17) and [26] combined", 'any', '0 <= k <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_k} = \prod_{m=k+1}^{t} U",
+         "missing diag(f')", r"diag(f') left out inside the product"),
+        (r"\frac{\partial s_t}{\partial s_k} = \prod_{m=k+1}^{t} \operatorname{diag}(f'(s_m)) U",
+         'wrong argument', r"f' at the state"),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_k} = U^{t-k}",
+        'notes', r"notes Eq. (17) for the identity activation", 'identity', '0 <= k <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_k} = U^{t-k+1}",
+         'wrong index', r"one power too many"),
+    ),
+    _entry(
+        r"\frac{\partial s_t}{\partial s_k} = \prod_{m=k+1}^{t} \operatorname{diag}(f'(u_m)) U",
+        'notes', r"notes Eq. (17) for ReLU", 'relu', '0 <= k <= t <= z',
+        (r"\frac{\partial s_t}{\partial s_k} = U^{t-k}",
+         "missing diag(f')", r"ReLU's f' assumed to be 1"),
+    ),
+    _entry(
+        r"\frac{\partial}{\partial V} J = \sum_{t=1}^{z} (\hat{y}_t - y_t) s_t^\mathsf{T}",
+        'notes', r"sse dJ/dV, operator form of d/dV", 'any', '',
+        (r"\frac{\partial}{\partial V} J = \sum_{t=1}^{z} (\hat{y}_t - y_t) s_t",
+         'missing transpose', r"s_t not transposed"),
+    ),
+    _entry(
+        r"$\frac{\partial J}{\partial c} = \sum (\hat{y}_t - y_t)$",
+        'notes', r"output bias, pasted with $ and no limits", 'any', '',
+        (r"$\frac{\partial J}{\partial c} = \sum (\hat{y}_t + y_t)$",
+         'wrong sign', r"+ for -"),
+    ),
+    _entry(
+        '\\[\\frac{\u2202J}{\u2202V} = \u03a3_{t=1}^{z} (\\hat{y}_t \u2212 y_t) s_t\u1d40\\]',
+        'notes', r"dJ/dV pasted from a PDF (Unicode)", 'any', '',
+        ('\\[\\frac{\u2202J}{\u2202V} = \u03a3_{t=1}^{z} (\\hat{y}_t \u2212 y_t) s_{t-1}\u1d40\\]',
+         'wrong index', r"s_{t-1}"),
+    ),
+    _entry(
+        (r"\frac{\mathrm{d} s_t}{\mathrm{d} U} = \frac{\partial^+ s_t}{\partial U} + \frac{\partial "
+         r"s_t}{\partial s_{t-1}} \frac{\mathrm{d} s_{t-1}}{\mathrm{d} U}"),
+        'notes', r"total-derivative recurrence, \mathrm{d}", 'any', '1 <= t <= z',
+        ((r"\frac{\mathrm{d} s_t}{\mathrm{d} U} = \frac{\partial^+ s_t}{\partial U} + \frac{\partial "
+          r"s_t}{\partial s_{t-1}} \frac{\partial s_{t-1}}{\partial U}"),
+         'immediate partial instead of total derivative', r"the recursion uses the immediate partial"),
+    ),
+    _entry(
+        (r"\frac{\partial J}{\partial V} = \sum_{t=1}^{z} \frac{\partial J_t}{\partial \hat{y}_t} "
+         r"\frac{\partial \hat{y}_t}{\partial V}"),
+        'notes', r"notes Eqs. (10) and (12) combined", 'any', '',
+        ((r"\frac{\partial J_t}{\partial V} = \sum_{t=1}^{z} \frac{\partial J_t}{\partial \hat{y}_t} "
+          r"\frac{\partial \hat{y}_t}{\partial V}"),
+         'J vs J_t', r"J_t on the left where J belongs"),
+    ),
+    _entry(
+        (r"\frac{\partial J}{\partial W} = \sum_{t=1}^{z} \sum_{k=1}^{t} \frac{\partial "
+         r"J_t}{\partial s_t} \frac{\partial s_t}{\partial s_k} \frac{\partial^+ s_k}{\partial W}"),
+        'notes', r"notes Eqs. (2) and (9) combined (double sum)", 'any', '',
+        ((r"\frac{\partial J}{\partial W} = \sum_{t=1}^{z} \sum_{k=1}^{t} \frac{\partial "
+          r"J_t}{\partial s_t} \frac{\partial s_t}{\partial s_k} \frac{\partial^+ s_k}{\partial U}"),
+         'wrong weight matrix', r"U in the last factor"),
+    ),
+    _entry(
+        r"J_t = \frac{1}{2} \left(\hat{y}_t - y_t\right)^\top \left(\hat{y}_t - y_t\right)",
+        'notes', r"sse loss with \left( \right)", 'any', '1 <= t <= z',
+        (r"J_t = \frac{1}{2} \left(\hat{y}_t - y_t\right)^\top \left(\hat{y}_{t-1} - y_t\right)",
+         'wrong index', r"yhat_{t-1}"),
+    ),
+    _entry(
+        r"\frac{\partial J}{\partial W} = \sum_{1 \leq t \leq z} \frac{\partial J_t}{\partial W}",
+        'notes', r"Pascanu et al. 2013 eq. (3)", 'any', '',
+        (r"\frac{\partial J}{\partial W} = \sum_{1 \leq t < z} \frac{\partial J_t}{\partial W}",
+         'wrong sum range', r"strict < drops t = z"),
+    ),
+    _entry(
+        (r"\frac{\partial J_t}{\partial W} = \sum_{1 \leq k \leq t} \frac{\partial J_t}{\partial "
+         r"s_t} \frac{\partial s_t}{\partial s_k} \frac{\partial^+ s_k}{\partial W}"),
+        'notes', r"Pascanu et al. 2013 eq. (4)", 'any', '1 <= t <= z',
+        ((r"\frac{\partial J_t}{\partial W} = \sum_{1 \leq k < t} \frac{\partial J_t}{\partial s_t} "
+          r"\frac{\partial s_t}{\partial s_k} \frac{\partial^+ s_k}{\partial W}"),
+         'wrong sum range', r"k = t omitted"),
+    ),
+    _entry(
+        (r"\frac{\partial s_t}{\partial s_k} = \prod_{t \geq i > k} \frac{\partial s_i}{\partial "
+         r"s_{i-1}}"),
+        'notes', r"Pascanu et al. 2013 eq. (5), first form", 'any', '0 <= k <= t <= z',
+        ((r"\frac{\partial s_t}{\partial s_k} = \prod_{t \geq i \geq k} \frac{\partial s_i}{\partial "
+          r"s_{i-1}}"),
+         'wrong sum range', r"one factor too many"),
+    ),
+    _entry(
+        (r"\frac{\partial u_t}{\partial u_k} = \prod_{t \geq i > k} U "
+         r"\operatorname{diag}(\sigma'(u_{i-1}))"),
+        'notes', r"Pascanu et al. 2013 eq. (5), with x = u, W_rec = U, sigma = f", 'sigmoid',
+        '1 <= k <= t <= z',
+        (r"\frac{\partial u_t}{\partial u_k} = \prod_{t \geq i > k} U",
+         "missing diag(f')", r"the diag(sigma') factors dropped"),
+        ((r"\frac{\partial u_t}{\partial u_k} = \prod_{t \geq i > k} U "
+          r"\operatorname{diag}(\sigma'(u_{i}))"),
+         'wrong index', r"sigma' at u_i"),
+    ),
+    _entry(
+        r"\frac{\partial u_t}{\partial u_k} = \prod_{i=k+1}^{t} U \operatorname{diag}(f'(u_{i-1}))",
+        'notes', r"Pascanu et al. 2013 eq. (5), chain over pre-activations", 'any', '1 <= k <= t <= z',
+        (r"\frac{\partial u_t}{\partial u_k} = \prod_{i=k+1}^{t} \operatorname{diag}(f'(u_{i-1})) U",
+         'wrong factor order', r"diag on the wrong side of U"),
+    ),
+    _entry(
+        r"\frac{\partial L}{\partial L^{(t)}} = 1",
+        'goodfellow', r"Goodfellow 10.2.2 eq. 10.17", 'any', '1 <= t <= tau',
+        (r"\frac{\partial L}{\partial L^{(t)}} = 2",
+         'wrong factor', r"2 for 1"),
+    ),
+    _entry(
+        r"\nabla_{o^{(t)}} L = \hat{y}^{(t)} - y^{(t)}",
+        'goodfellow', r"Goodfellow 10.2.2 eq. 10.18 (softmax cross-entropy)", 'any', '1 <= t <= tau',
+        (r"\nabla_{o^{(t)}} L = y^{(t)} - \hat{y}^{(t)}",
+         'wrong sign', r"target minus prediction"),
+        loss='ce', sizes=((2, 2, 3), (3, 2, 2)),
+    ),
+    _entry(
+        r"\nabla_{o_t} J = \operatorname{softmax}(o_t) - y_t",
+        'goodfellow', r"Goodfellow 10.18 with softmax written out", 'any', '1 <= t <= tau',
+        (r"\nabla_{o_t} J = o_t - y_t",
+         'missing softmax', r"the logits for the probabilities"),
+        loss='ce', sizes=((2, 2, 3),),
+    ),
+    _entry(
+        r"\nabla_{h^{(\tau)}} L = V^\top \nabla_{o^{(\tau)}} L",
+        'goodfellow', r"Goodfellow 10.2.2 eq. 10.19, superscript form", 'any', '',
+        (r"\nabla_{h^{(\tau)}} L = V \nabla_{o^{(\tau)}} L",
+         'missing transpose', r"V not transposed"),
+        loss='ce', sizes=((2, 2, 3),),
+    ),
+    _entry(
+        r"\nabla_{c} L = \sum_t \nabla_{o^{(t)}} L",
+        'goodfellow', r"Goodfellow 10.2.2 eq. 10.22, ce", 'any', '',
+        (r"\nabla_{c} L = \sum_t \nabla_{h^{(t)}} L",
+         'output weight treated like the recurrent one', r"the hidden gradient"),
+        loss='ce', sizes=((2, 2, 3),),
+    ),
+    _entry(
+        r"L = \frac{1}{T} \sum_{t=1}^{T} l(o_t, y_t)",
+        'd2l', r"d2l 9.7 eq. (9.7.x), the averaged loss", 'any', '',
+        (r"L = \frac{1}{T} \sum_{t=1}^{T-1} l(o_t, y_t)",
+         'wrong sum range', r"the last step is dropped"),
+    ),
+    _entry(
+        (r"L = \frac{1}{T} \sum_{t=1}^{T} \ell(o_t, y_t); \frac{\partial L}{\partial o_t} = "
+         r"\frac{1}{T} (o_t - y_t)"),
+        'd2l', r"d2l 9.7.2, dL/do_t with the averaged loss", 'any', '1 <= t <= T',
+        ((r"L = \frac{1}{T} \sum_{t=1}^{T} \ell(o_t, y_t); \frac{\partial L}{\partial o_t} = "
+          r"\frac{1}{T} (o_t + y_t)"),
+         'wrong sign', r"o_t + y_t"),
+    ),
+    _entry(
+        (r"L = \frac{1}{T} \sum_{t=1}^{T} \ell(o_t, y_t); \frac{\partial L}{\partial W_{qh}} = "
+         r"\sum_{t=1}^{T} \frac{\partial L}{\partial o_t} h_t^\top"),
+        'd2l', r"d2l 9.7.2, dL/dW_qh with the averaged loss", 'any', '',
+        ((r"L = \frac{1}{T} \sum_{t=1}^{T} \ell(o_t, y_t); \frac{\partial L}{\partial W_{qh}} = "
+          r"\sum_{t=1}^{T} \frac{\partial L}{\partial o_t} h_t"),
+         'missing transpose', r"h_t not transposed"),
+    ),
+    _entry(
+        (r"\frac{\partial L}{\partial h_t} = \sum_{i=t}^{T} \left(W_{hh}^\top\right)^{T-i} "
+         r"W_{qh}^\top \frac{\partial L}{\partial o_{T+t-i}}"),
+        'd2l', r"d2l 9.7.2 eq. (9.7.15) with \left(", 'identity', '1 <= t <= T',
+        ((r"\frac{\partial L}{\partial h_t} = \sum_{i=t}^{T} \left(W_{hh}^\top\right)^{T-i} W_{qh} "
+          r"\frac{\partial L}{\partial o_{T+t-i}}"),
+         'missing transpose', r"W_qh not transposed"),
+    ),
+    _entry(
+        (r"\nabla_{u_t} J = (\mathbf{1} - s_t^2) \odot \left(V^T (\operatorname{softmax}(\hat{y}_t) "
+         r"- y_t) + U^T \nabla_{u_{t+1}} J\right)"),
+        'notes', r"Karpathy min-char-rnn, dhraw", 'tanh', '1 <= t <= z-1',
+        ((r"\nabla_{u_t} J = (\mathbf{1} - s_t^2) \odot \left(V^T (\operatorname{softmax}(\hat{y}_t) "
+          r"- y_t)\right)"),
+         'J vs J_t', r"dhnext dropped: what is left is the gradient of J_t alone"),
+        loss='ce', sizes=((3, 2, 3),),
+    ),
+    _entry(
+        r"\frac{\partial J}{\partial U} = \sum_{t=1}^{z} \nabla_{u_t} J \, s_{t-1}^T",
+        'notes', r"Karpathy min-char-rnn, dWhh += dhraw hs[t-1]^T", 'any', '',
+        (r"\frac{\partial J}{\partial U} = \sum_{t=1}^{z} \nabla_{u_t} J \, s_t^T",
+         'wrong index', r"hs[t] for hs[t-1]"),
+        loss='ce', sizes=((3, 2, 3),),
+    ),
+    _entry(
+        (r"\frac{\partial J}{\partial V} = \sum_{t=1}^{z} (\operatorname{softmax}(\hat{y}_t) - y_t) "
+         r"s_t^T"),
+        'notes', r"Karpathy min-char-rnn, dWhy += dy hs[t]^T", 'any', '',
+        (r"\frac{\partial J}{\partial V} = \sum_{t=1}^{z} (\hat{y}_t - y_t) s_t^T",
+         'missing softmax', r"logits for probabilities"),
+        loss='ce', sizes=((3, 2, 3),),
+    ),
+    _entry(
+        r"\nabla_{s_t} J = V^T (\hat{y}_t - y_t) + U^T (f'(u_{t+1}) \odot \nabla_{s_{t+1}} J)",
+        'notes', r"Karpathy/CS231n backward step, odot binds after the product", 'any', '1 <= t <= z-1',
+        (r"\nabla_{s_t} J = V^T (\hat{y}_t - y_t) + U^T (f'(u_t) \odot \nabla_{s_{t+1}} J)",
+         'wrong index', r"f' at step t"),
+    ),
+    _entry(
+        r"\nabla_{u_t} J = f'(u_t) \odot V^T (\hat{y}_t - y_t) + f'(u_t) \odot U^T \nabla_{u_{t+1}} J",
+        'notes', r"juxtaposition binds tighter than odot", 'any', '1 <= t <= z-1',
+        (r"\nabla_{u_t} J = f'(u_t) \odot V^T (\hat{y}_t - y_t) + f'(u_t) \odot U \nabla_{u_{t+1}} J",
+         'missing transpose', r"U not transposed"),
+    ),
+    _entry(
+        (r"\delta_z = V^T (\hat{y}_z - y_z); \delta_t = V^T (\hat{y}_t - y_t) + U^T "
+         r"\operatorname{diag}(1 - s_{t+1}^2) \delta_{t+1}; \nabla_{s_t} J = \delta_t"),
+        'notes', r"delta recurrence as definitions (the notes' BPTT)", 'tanh', '',
+        ((r"\delta_z = V^T (\hat{y}_z - y_z); \delta_t = V^T (\hat{y}_t - y_t) + U^T "
+          r"\operatorname{diag}(1 - s_t^2) \delta_{t+1}; \nabla_{s_t} J = \delta_t"),
+         'wrong index', r"inside the definition of delta_t"),
+        ((r"\delta_z = V^T (\hat{y}_z - y_z); \delta_t = V^T (\hat{y}_t - y_t) + U "
+          r"\operatorname{diag}(1 - s_{t+1}^2) \delta_{t+1}; \nabla_{s_t} J = \delta_t"),
+         'missing transpose', r"inside the definition"),
+    ),
 ]

@@ -86,3 +86,20 @@ def test_audit_text_has_one_line_per_item(entries, monkeypatch, capsys) -> None:
     text = capsys.readouterr().out
     for number in entries:
         assert any(line.startswith(number) for line in text.splitlines())
+
+
+def test_claim_verdicts_are_computed_not_written() -> None:
+    import inspect
+
+    from symrnn.formula import claims
+
+    source = inspect.getsource(claims)
+    assert 'ClaimResult("fails"' not in source and 'ClaimResult("holds"' not in source
+
+
+def test_audit_text_shows_each_equation_as_written(entries, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(notes, "audit", lambda: list(entries.values()))
+    cli.main(["audit"])
+    text = capsys.readouterr().out
+    assert sum(line.strip().startswith("as written:") for line in text.splitlines()) == len(entries)
+    assert "corrected (holds):" in text

@@ -314,7 +314,7 @@ def test_tree_helpers():
 def test_corpus_is_complete_and_every_mutation_changes_the_tree():
     assert len(CORPUS) >= 30
     for entry in CORPUS:
-        assert entry.activation in ("any", "tanh", "identity") and entry.mutations
+        assert entry.activation in ("any", "tanh", "sigmoid", "relu", "identity") and entry.mutations
         original = parse(entry.latex, notation=entry.notation)
         for mutation in entry.mutations:
             assert mutation.kind in KINDS and mutation.change
@@ -327,7 +327,8 @@ def test_corpus_is_complete_and_every_mutation_changes_the_tree():
     (r"J = ", 4, ["end of the formula", "a term"]),
     (r"J = (W x_t", 10, ["')'"]),
     (r"s_{t-1} ) = 1", 8, ["unexpected ')'"]),
-    (r"\sum x_t", 5, ["unexpected 'x'", "'_'"]),
+    (r"\sum_{1 \leq 2} x_t", 4, ["limits", "index k in the middle"]),
+    (r"\sum_{1 \leq k \geq t} x_k", 4, ["limits"]),
     (r"J = W_{xh", 9, ["'}'"]),
     (r"J = W x_t +", 11, ["a term"]),
     (r"s_t = Q_t", 6, ["unknown symbol Q", "known: ", "W_{hh}"]),
@@ -335,13 +336,15 @@ def test_corpus_is_complete_and_every_mutation_changes_the_tree():
     (r"\frac{\partial J}{d W}", 0, ["d over d"]),
     (r"\hat{x}_t", 0, [r"\hat{y}"]),
     (r"W_t", 0, ["parameter", "time subscript"]),
-    (r"\tanh'(u)", 6, ["only f may carry a prime"]),
+    (r"\exp'(u)", 5, ["only f, tanh, sigma, relu may carry a prime"]),
     (r"\max(u)", 4, ["takes 2 argument"]),
     (r"\frac{1}{0}", 0, ["division by zero"]),
     (r"s_t^{(t)}", 3, ["time superscript"]),
     (r"\prod_{m=k+1}^{k=t} x", 17, ["upper limit names k"]),
     (r"\text{foo}(x)", 0, ["unknown function"]),
-    ("\u0177_t", 0, ["U+0177", "ASCII"]),
+    ("\u00e9_t", 0, ["U+00E9", "ASCII"]),
+    ("J = sum_t J_t", 4, ["plain text", "\\sum_{t=1}^{z}"]),
+    ("dJ/dW = partial J", 8, ["plain text", "\\frac{\\partial J}{\\partial W}"]),
     ("J = W \\", 6, ["lone backslash"]),
     (r"\nabla_{W x} L", 10, ["unexpected 'x'", "'}'"]),
     (r"\frac{\partial J}{\partial (W x)}", 28, ["with respect to a quantity"]),

@@ -18,7 +18,13 @@ FUZZ_EXAMPLES = 80
 # Words a diagnosis must contain to name the mutated part, by kind of mutation.
 NAMES_THE_PART = {
     "wrong sum range": ("sum", "product", "limit"),
-    "wrong index": ("index",),
+    "wrong index": ("index", "exponent"),
+    "wrong activation derivative": ("activation derivative", "wrong derivative"),
+    "wrong argument": ("argument",),
+    "J vs J_t": ("loss",),
+    "wrong factor order": ("order",),
+    "wrong factor": ("factor",),
+    "missing softmax": ("softmax",),
     "missing transpose": ("transpose",),
     "wrong weight matrix": ("weight", "formula for"),
     "missing diag(f')": ("diag",),
@@ -30,17 +36,42 @@ NAMES_THE_PART = {
 }
 
 
+RIGHT_VERDICTS = 1.0
+"""Share of corpus formulas (true and false) with the right verdict (issue 12: 100%)."""
+ACCEPTED = 0.98
+"""Share of corpus formulas the parser reads (issue 12: at least 98%)."""
+DIAGNOSED = 0.90
+"""Share of false corpus formulas whose diagnosis names the mistake (issue 12: at least 90%)."""
+
+
 def _spec(entry, activation: str = "tanh") -> RNNSpec:
-    return RNNSpec(activation=activation if entry.activation == "any" else entry.activation)
+    return RNNSpec(activation=activation if entry.activation == "any" else entry.activation, loss=entry.loss,
+                   bias=entry.bias)
 
 
 def _label(entry) -> str:
     return entry.source
 
 
+_RESULTS: dict = {}
+
+
+def _result(latex: str, entry):
+    """The verdict on one corpus formula (cached: the per-item tests and the rates test share it)."""
+    key = (latex, entry.notation, entry.activation, entry.loss, entry.sizes)
+    if key not in _RESULTS:
+        try:
+            _RESULTS[key] = verify(latex, z_max=SWEEP_Z_MAX, notation=entry.notation, spec=_spec(entry),
+                                   sizes=entry.sizes)
+        except FormulaError as error:
+            _RESULTS[key] = error
+    return _RESULTS[key]
+
+
 @pytest.mark.parametrize("entry", CORPUS, ids=_label)
 def test_corpus_formula_holds(entry) -> None:
-    verdict = verify(entry.latex, z_max=SWEEP_Z_MAX, notation=entry.notation, spec=_spec(entry))
+    verdict = _result(entry.latex, entry)
+    assert isinstance(verdict, Verdict), verdict
     assert verdict.verdict == "holds", verdict.describe()
     assert verdict.checked > 0
 
@@ -50,20 +81,39 @@ MUTATIONS = [(entry, mutation) for entry in CORPUS for mutation in entry.mutatio
 
 @pytest.mark.parametrize("entry, mutation", MUTATIONS, ids=[f"{e.source}: {m.kind}" for e, m in MUTATIONS])
 def test_mutation_fails_with_a_diagnosis_naming_the_part(entry, mutation) -> None:
-    verdict = verify(mutation.latex, z_max=SWEEP_Z_MAX, notation=entry.notation, spec=_spec(entry))
+    verdict = _result(mutation.latex, entry)
+    assert isinstance(verdict, Verdict), verdict
     assert verdict.verdict == "fails", verdict.describe()
     assert verdict.diagnosis, verdict.describe()
     words = NAMES_THE_PART[mutation.kind]
     assert any(word in verdict.diagnosis for word in words), (mutation.change, verdict.diagnosis)
 
 
+def test_corpus_rates() -> None:
+    """Issue 12's bars over the whole corpus: right verdicts, accepted formulas, diagnoses naming the mistake."""
+    true = [(entry.latex, entry) for entry in CORPUS]
+    false = [(mutation.latex, entry, mutation) for entry, mutation in MUTATIONS]
+    assert len(true) + len(false) >= 120
+    assert {entry.source.split()[0] for entry in CORPUS} >= {"notes", "d2l", "Goodfellow", "Pascanu", "Karpathy"}
+    results = [_result(latex, entry) for latex, entry in true] + [_result(l, e) for l, e, _ in false]
+    accepted = [r for r in results if isinstance(r, Verdict)]
+    assert len(accepted) / len(results) >= ACCEPTED
+    right = sum(r.verdict == "holds" for r in results[:len(true)] if isinstance(r, Verdict)) + sum(
+        r.verdict == "fails" for r in results[len(true):] if isinstance(r, Verdict))
+    assert right / len(accepted) >= RIGHT_VERDICTS
+    named = sum(isinstance(r, Verdict) and bool(r.diagnosis) and any(w in r.diagnosis for w in NAMES_THE_PART[m.kind])
+                for r, (_, _, m) in zip(results[len(true):], false))
+    assert named / len(false) >= DIAGNOSED
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", CORPUS, ids=_label)
 def test_corpus_full_sweep(entry) -> None:
     activation = "sigmoid" if entry.activation == "any" else entry.activation
-    assert verify(entry.latex, z_max=4, notation=entry.notation, spec=_spec(entry, activation)).verdict == "holds"
+    options = dict(z_max=4, notation=entry.notation, spec=_spec(entry, activation), sizes=entry.sizes)
+    assert verify(entry.latex, **options).verdict == "holds"
     for mutation in entry.mutations:
-        verdict = verify(mutation.latex, z_max=4, notation=entry.notation, spec=_spec(entry, activation))
+        verdict = verify(mutation.latex, **options)
         assert verdict.verdict == "fails" and verdict.diagnosis
 
 

@@ -102,8 +102,29 @@ def _local(equation: T.Equation, side: str, name: Namer) -> Iterator[Candidate]:
     root = getattr(equation, side)
     times = sorted({str(q.time): q.time for q in T.walk(equation) if isinstance(q, T.Quantity)
                     and q.time is not None and q.role != "J"}.values(), key=str)
+    bound = sorted({n.variable for n in T.walk(root) if isinstance(n, T.Product)})
+    times += [T.Index.of(v) for v in bound if T.Index.of(v) not in times]
+    times += [shift(i, -1) for i in list(times) if shift(i, -1) not in times and (i.terms or i.constant >= 2)]
     for path, node in paths(root):
         where = name.text(node)
+        if isinstance(node, T.Mul):
+            for position in range(len(node.factors) - 1):
+                a, b = node.factors[position], node.factors[position + 1]
+                if node.operators[position] in ("juxtapose", "cdot") and a != b:
+                    factors = node.factors[:position] + (b, a) + node.factors[position + 2:]
+                    yield LOCAL, _at(equation, side, path, replace(node, factors=factors)), (
+                        f"wrong order: {name.text(a)} {name.text(b)} should be {name.text(b)} {name.text(a)}")
+        if isinstance(node, T.Add) and side == "rhs" and path:
+            for position, term in enumerate(node.terms):
+                flipped = term.operand if isinstance(term, T.Neg) else T.Neg(term)
+                terms = node.terms[:position] + (flipped,) + node.terms[position + 1:]
+                yield LOCAL, _at(equation, side, path, replace(node, terms=terms)), (
+                    f"wrong sign of {name.text(term)} in {where}")
+        if isinstance(node, T.Power) and node.exponent.variables:
+            for delta in (-1, 1):
+                exponent = shift(node.exponent, delta)
+                yield LOCAL, _at(equation, side, path, replace(node, exponent=exponent)), (
+                    f"wrong exponent: {where} should have the power {exponent} (an index off by one)")
         if isinstance(node, (T.Sum, T.Product)):
             kind = "sum" if isinstance(node, T.Sum) else "product"
             if node.upper is not None:
@@ -135,9 +156,11 @@ def _local(equation: T.Equation, side: str, name: Namer) -> Iterator[Candidate]:
                     if isinstance(node, T.Mul):
                         factors = node.factors[:position] + (diag,) + node.factors[position:]
                         new = T.Mul(factors, ("juxtapose",) * (len(factors) - 1))
+                        yield LOCAL, _at(equation, side, path, new), f"missing diag(f'({name.plain(T.Quantity('u', time))})) factor in {where}"
                     else:
-                        new = T.Mul((diag, node), ("juxtapose",))
-                    yield LOCAL, _at(equation, side, path, new), f"missing diag(f'(u_{{{time}}})) factor in {where}"
+                        for new in (T.Mul((diag, node), ("juxtapose",)), T.Mul((node, diag), ("juxtapose",))):
+                            yield LOCAL, _at(equation, side, path, new), (
+                                f"missing diag(f'({name.plain(T.Quantity('u', time))})) factor next to {where}")
 
 
 def _quantity_edits(equation: T.Equation, side: str, root: T.Node, path: Path, node: T.Quantity, where: str,
@@ -148,6 +171,10 @@ def _quantity_edits(equation: T.Equation, side: str, root: T.Node, path: Path, n
                 yield LOCAL, _at(equation, side, path, replace(node, role=other)), (
                     f"wrong weight matrix: {where} where {name.role(other)} belongs")
     inside_derivative = path and path[-1][0] in ("of", "wrt")
+    if not inside_derivative and node.role == "yhat" and side == "rhs":
+        yield LOCAL, _at(equation, side, path, T.Apply("softmax", (node,))), (
+            f"missing softmax: {where} are the logits; cross-entropy's gradient needs the probabilities "
+            f"softmax({where})")
     if not inside_derivative and node.role != "J" and side == "rhs":
         yield LOCAL, _at(equation, side, path, T.Transpose(node, span=node.span)), (
             f"missing transpose: {where} should be {where}^T")
@@ -261,10 +288,113 @@ def _missing_terms(equation: T.Equation, name: Namer) -> Iterator[Candidate]:
             f"missing term: the path through {name.plain(previous)} ({name.plain(new)}) is left out")
 
 
+_PRIMES = ("f_prime", "tanh_prime", "sigma_prime", "relu_prime")
+_PRIME_WORDS = {"f_prime": "f'", "tanh_prime": "\\tanh'", "sigma_prime": "\\sigma'", "relu_prime": "relu'"}
+
+
+def _is_one_minus_square(node: T.Node) -> T.Node | None:
+    """``1 - X^2`` -> X (the tanh derivative written through the state), else None."""
+    if isinstance(node, T.Add) and len(node.terms) == 2 and node.terms[0] == T.Number(1) \
+            and isinstance(node.terms[1], T.Neg) and isinstance(node.terms[1].operand, T.Power) \
+            and node.terms[1].operand.exponent == T.Index.of(None, 2):
+        return node.terms[1].operand.base
+    return None
+
+
+def _activation_edits(equation: T.Equation, name: Namer) -> Iterator[Candidate]:
+    """f' at the wrong argument or of the wrong function; tanh' and sigmoid' confused; f^2 for 1 - f^2."""
+    for side in ("rhs",):
+        root = getattr(equation, side)
+        for path, node in paths(root):
+            where = name.text(node)
+            if isinstance(node, T.Apply) and node.function in _PRIMES:
+                argument = node.arguments[0]
+                if isinstance(argument, T.Quantity) and argument.role == "s":
+                    moved = replace(node, arguments=(replace(argument, role="u"),))
+                    yield LOCAL, _at(equation, side, path, moved), (
+                        f"wrong argument: {where} takes f' at the state {name.text(argument)}; the derivative "
+                        f"belongs at the pre-activation, f'({name.plain(replace(argument, role='u'))})")
+                for other in _PRIMES:
+                    if other != node.function:
+                        yield LOCAL, _at(equation, side, path, replace(node, function=other)), (
+                            f"wrong activation derivative: {where} is {_PRIME_WORDS[node.function]}, but the model "
+                            f"needs {_PRIME_WORDS[other]} (tanh' = 1 - tanh^2, sigma' = sigma (1 - sigma))")
+            base = _is_one_minus_square(node)
+            if base is not None:
+                sigmoid = T.Mul((base, T.Add((T.Number(1), T.Neg(base)))), ("odot",))
+                yield LOCAL, _at(equation, side, path, sigmoid), (
+                    f"wrong activation derivative: {where} is tanh' written through the state; for the sigmoid "
+                    f"f' = s (1 - s)")
+            if isinstance(node, T.Mul) and len(node.factors) == 2 and isinstance(node.factors[1], T.Add) \
+                    and node.operators[0] == "odot" \
+                    and node.factors[1] == T.Add((T.Number(1), T.Neg(node.factors[0]))):
+                tanh = T.Add((T.Number(1), T.Neg(T.Power(node.factors[0], T.Index.of(None, 2)))))
+                yield LOCAL, _at(equation, side, path, tanh), (
+                    f"wrong activation derivative: {where} is the sigmoid's s (1 - s); for tanh f' = 1 - s^2")
+            if isinstance(node, T.Power) and isinstance(node.base, T.Apply) and node.base.function == "f" \
+                    and node.exponent == T.Index.of(None, 2):
+                yield LOCAL, _at(equation, side, path, T.Add((T.Number(1), T.Neg(node)))), (
+                    f"wrong derivative: {where} should be 1 - {where} (f' = 1 - f^2 for tanh)")
+            if isinstance(node, T.Power) and isinstance(node.base, T.Quantity) and node.base.role in WEIGHTS:
+                terms = dict(node.exponent.terms)
+                ups, downs = [v for v, c in terms.items() if c == 1], [v for v, c in terms.items() if c == -1]
+                used = {v for n in T.walk(equation) for i in (getattr(n, "time", None), getattr(n, "exponent", None))
+                        if isinstance(i, T.Index) for v in i.variables}
+                used |= {n.variable for n in T.walk(equation) if isinstance(n, (T.Sum, T.Product))}
+                variable = next((v for v in ("m", "i", "j", "n") if v not in used), None)
+                if len(ups) == 1 and len(downs) == 1 and node.exponent.constant == 0 and variable:
+                    body = T.Mul((T.Diag(T.Apply("f_prime", (T.Quantity("u", T.Index.of(variable)),))), node.base),
+                                 ("juxtapose",))
+                    product = T.Product(variable, T.Index.of(downs[0], 1), T.Index.of(ups[0]), body)
+                    yield LOCAL, _at(equation, side, path, product), (
+                        f"missing diag(f'): {where} leaves out the factors "
+                        f"diag(f'({name.plain(T.Quantity('u', T.Index.of(variable)))})) of each step "
+                        f"(U^{{t-k}} holds only for the identity activation; ReLU's f' is 0 or 1, tanh's below 1)")
+
+
+def _loss_edits(equation: T.Equation, name: Namer) -> Iterator[Candidate]:
+    """J where J_t belongs and back; a bias left out of a pre-activation."""
+    variables = sorted((T.free_variables(equation) | {n.variable for n in T.walk(equation)
+                                                       if isinstance(n, (T.Sum, T.Product))}) - T.LENGTH_VARIABLES)
+    for side in ("lhs", "rhs"):
+        root = getattr(equation, side)
+        for path, node in paths(root):
+            if isinstance(node, T.Quantity) and node.role == "J":
+                if node.time is None:
+                    for variable in variables:
+                        timed = replace(node, time=T.Index.of(variable))
+                        yield LOCAL, _at(equation, side, path, timed), (
+                            f"wrong loss: {name.text(node)} (the total loss) where the step's loss "
+                            f"{name.plain(timed)} belongs")
+                else:
+                    yield LOCAL, _at(equation, side, path, replace(node, time=None)), (
+                        f"wrong loss: {name.text(node)} (one step's loss) where the total loss "
+                        f"{name.role('J')} belongs")
+            if side == "rhs" and isinstance(node, T.Add):
+                roles = {q.role for q in T.walk(node) if isinstance(q, T.Quantity)}
+                for weight, bias in (("U", "b"), ("V", "c")):
+                    if weight in roles and bias not in roles:
+                        added = T.Add(node.terms + (T.Quantity(bias),))
+                        yield LOCAL, _at(equation, side, path, added), (
+                            f"missing bias: the model has biases, so {name.text(node)} needs + "
+                            f"{name.role(bias)} (or check the model without biases: --no-bias)")
+
+
+def _weight_factors(equation: T.Equation, name: Namer) -> Iterator[Candidate]:
+    """A weight matrix missing as a whole factor of the right side (the single neuron's W_hh)."""
+    if equation.rhs is None:
+        return
+    for role in WEIGHTS:
+        for new in (T.Mul((equation.rhs, T.Quantity(role)), ("juxtapose",)),
+                    T.Mul((T.Quantity(role), equation.rhs), ("juxtapose",))):
+            yield LOCAL, replace(equation, rhs=new), f"missing factor {name.role(role)}"
+
+
 def candidates(equation: T.Equation, source: str, notation: str) -> list[Candidate]:
     """Every single edit, in the order in which they are tried."""
     name = Namer(equation, source, notation)
-    found = list(_local(equation, "rhs", name)) + list(_structural(equation, name))
+    found = list(_activation_edits(equation, name)) + list(_local(equation, "rhs", name)) \
+        + list(_structural(equation, name)) + list(_loss_edits(equation, name))
     if not isinstance(equation.lhs, (T.Derivative, T.Quantity)):
         found += list(_local(equation, "lhs", name))
     for path, node in paths(equation.rhs):
@@ -277,6 +407,7 @@ def candidates(equation: T.Equation, source: str, notation: str) -> list[Candida
             found.append((TOTAL, _at(equation, "rhs", path, replace(node, kind="total")),
                            f"{name.text(node)} must be the total derivative (through every path)"))
     found += [(TERM, c, words) for _, c, words in _missing_terms(equation, name)]
+    found += [(TERM, c, words) for _, c, words in _weight_factors(equation, name)]
     found += [(LEFT, c, words) for c, words in left_candidates(equation, name)]
     return sorted(found, key=lambda item: item[0])
 
@@ -291,7 +422,7 @@ def left_candidates(equation: T.Equation, name: Namer) -> Iterator[tuple[T.Equat
             if other != lhs.wrt.role:
                 yield replace_roles(equation, {lhs.wrt.role: other}), (
                     f"this is the formula for {name.role(other)}, not {name.role(lhs.wrt.role)} (with "
-                    f"{name.role(lhs.wrt.role)} in place of {name.role(other)} throughout it holds)")
+                    f"{name.role(other)} in place of {name.role(lhs.wrt.role)} throughout it holds)")
     if lhs.of.role in ("s", "yhat") and lhs.of.time is not None:
         new = replace(lhs, of=T.Quantity("J", lhs.of.time))
         yield replace(equation, lhs=new), (f"the left side should be the derivative of J_{{{lhs.of.time}}}, "

@@ -61,7 +61,8 @@ def normal_weight_below_one() -> ClaimResult:
     draws = np.random.default_rng(SEED).standard_normal(SAMPLES)
     frequency = float((np.abs(draws) < 1).mean())
     ok = abs(frequency - exact) < PROBABILITY_TOLERANCE
-    return ClaimResult("fails", (
+    always_below = one_sided >= 1.0 and bool((draws < 1).all())  # the claim: every draw is below 1
+    return ClaimResult(_verdict(always_below), (
         f"a standard normal draw is not always below 1: P(|W_hh| < 1) = erf(1/sqrt 2) = {exact:.4f} "
         f"(sampled: {frequency:.4f} of {SAMPLES:,}), P(W_hh < 1) = {one_sided:.4f}; with probability "
         f"{1 - exact:.4f} the factor |W_hh| >= 1 and the product of Eq. [26] need not vanish"),
@@ -96,7 +97,8 @@ def relu_prevents_shrinking() -> ClaimResult:
     pre = np.random.default_rng(SEED).standard_normal(SAMPLES)
     inactive = float((pre <= 0).mean())
     weight, steps = 0.5, 10
-    return ClaimResult("fails", (
+    never_shrinks = inactive == 0.0  # the claim: f' never takes a value below 1
+    return ClaimResult(_verdict(never_shrinks), (
         f"half true: relu' takes only the values 1 and 0, so an active unit passes the gradient unshrunk, but an "
         f"inactive one stops it (f' = 0 for {inactive:.1%} of N(0, 1) pre-activations), and the factor W_hh of "
         f"Eq. [26] still shrinks it: with W_hh = {weight} and every unit active, dh_{steps}/dh_0 = "
@@ -130,7 +132,8 @@ def sigmoid_form_label() -> ClaimResult:
     sigmoid = 1 / (1 + sympy.exp(-x))
     relation = sympy.simplify((tanh_form - (2 * sigmoid.subs(x, 2 * x) - 1)).rewrite(sympy.exp)) == 0
     value = float(tanh_form.subs(x, 1)), float(sigmoid.subs(x, 1))
-    return ClaimResult("fails", (
+    is_sigmoid = sympy.simplify((tanh_form - sigmoid).rewrite(sympy.exp)) == 0  # the label's claim
+    return ClaimResult(_verdict(is_sigmoid), (
         f"the formula is tanh, not the sigmoid: at x = 1 it gives {value[0]:.4f}, sigma(1) = {value[1]:.4f}; "
         f"they are related by tanh(x) = 2 sigma(2x) - 1 (symbolic: {relation})"),
         r"\frac{e^x - e^{-x}}{e^x + e^{-x}} = \tanh(x) = 2\sigma(2x) - 1", _verdict(relation))
@@ -143,7 +146,7 @@ def state_depends_on_output_weight(*, meant: str) -> ClaimResult:
                       for t in range(1, 4)) for role in ("V", "U")}
     numbers = f"max over t = 1..3 of |ds_t/dV| = {size['V']:.3g}, of |ds_t/dU| = {size['U']:.3g}"
     if meant == "depends":
-        return ClaimResult("fails", (
+        return ClaimResult(_verdict(size["V"] > ZERO_TOLERANCE), (
             f"s_t does not depend on the output weights V ({numbers}); (i) and (ii) contradict each other as "
             "written: (i) is true of the recurrent weights U, (ii) of V"),
             r"s_t \text{ depends on } U \text{ (and } W\text{)}, \text{ not on } V", _verdict(size["U"] > ZERO_TOLERANCE >= size["V"]))
@@ -152,11 +155,17 @@ def state_depends_on_output_weight(*, meant: str) -> ClaimResult:
 
 def first_word_index() -> ClaimResult:
     """IX: s_1 = tanh(W x_0 + U s_0) numbers the inputs from 0, unlike xii and (A) (x_t for t ∈ [z])."""
+    from ..unroll import unroll
     from .verify import verify
 
     corrected = r"s_1 = \tanh(W x_1 + U s_0)"
     held = verify(corrected, z_max=2, spec=RNNSpec(bias=False), diagnose=False).verdict
-    return ClaimResult("fails", (
+    try:  # the claim needs an input x_0 in the model of xii and (A)
+        unroll(RNNSpec(z=2, bias=False)).symbols("x", 0)
+        exists = True
+    except ValueError:
+        exists = False
+    return ClaimResult(_verdict(exists and held == "holds"), (
         "x_0 does not exist in the model of xii and (A): inputs are x_1..x_z and s_t = f(W x_t + U s_{t-1}), "
         "so the state after the first word is s_1 = tanh(W x_1 + U s_0) (the same shift affects s_2 = ... x_1)"),
         corrected, held)

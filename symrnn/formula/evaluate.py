@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Mapping
 
+import mpmath
 import numpy as np
 
 from ..engine.service import Quantity as GraphQuantity
-from .model import Model
 from . import tree as T
+from .model import Model
 
 LENGTH_NAMES = T.LENGTH_VARIABLES
+LOSS_SCALE = "J"
+"""Key of ``Context.definitions`` for the factor of an averaged loss (``L = \\frac{1}{T} ...``)."""
 PARAMETERS = ("W", "U", "V", "b", "c")
 
 
@@ -42,6 +46,12 @@ class Value:
     array: np.ndarray | None
     outputs: int
 
+    def __post_init__(self) -> None:
+        if self.array is not None and not isinstance(self.array, np.ndarray):
+            # NumPy returns a bare scalar for 0-d results (an mpmath number in the 60-digit re-check).
+            object.__setattr__(self, "array", np.asarray(self.array, dtype=object if isinstance(
+                self.array, mpmath.mpf) else None))
+
     @property
     def inputs(self) -> int:
         return self.array.ndim - self.outputs
@@ -56,7 +66,40 @@ ZERO = Value(np.array(0.0), 0)  # an empty sum: neutral in sums and comparisons,
 
 
 def _scalar(x: float) -> Value:
+    if isinstance(x, mpmath.mpf):
+        return Value(np.array(x, dtype=object), 0)
     return Value(np.array(float(x)), 0)
+
+
+def _exact(value: int | Fraction, model: Model) -> float | mpmath.mpf:
+    """A number of the formula in the model's arithmetic (float64, or mpmath when model.digits is set)."""
+    if model.digits is None:
+        return float(value)
+    value = Fraction(value)
+    return mpmath.mpf(value.numerator) / value.denominator
+
+
+MP_EXP_LIMIT = 10**6
+"""Largest |x| whose exp(x) the 60-digit re-check computes (beyond it the exponent alone is a huge integer)."""
+
+
+def _mp_exp(v: mpmath.mpf) -> mpmath.mpf:
+    if abs(v) > MP_EXP_LIMIT:
+        raise ArithmeticError(f"exp of {mpmath.nstr(v, 3)} is beyond the high-precision re-check")
+    return mpmath.exp(v)
+
+
+_MP_FUNCTIONS = {"tanh": mpmath.tanh, "exp": _mp_exp, "log": mpmath.log,
+                 "sigma": lambda v: 1 / (1 + _mp_exp(-v)),
+                 "tanh_prime": lambda v: 1 - mpmath.tanh(v) ** 2,
+                 "sigma_prime": lambda v: _mp_exp(-v) / (1 + _mp_exp(-v)) ** 2,
+                 "relu": lambda v: v if v > 0 else mpmath.mpf(0), "relu_prime": lambda v: mpmath.mpf(1 if v > 0 else 0)}
+
+
+def _real(value: object) -> object:
+    if isinstance(value, mpmath.mpc):
+        raise ArithmeticError("a function left the real numbers")
+    return value
 
 
 @dataclass(frozen=True)
@@ -68,6 +111,7 @@ class Context:
     layout: str  # "numerator", "denominator" or "mixed" (Jacobians numerator, derivatives of scalars gradients)
     definitions: Mapping[str, tuple[T.Equation, ...]]  # role -> its defining equations (δ_z = ..., δ_t = ...)
     depth: int = 0
+    notation: str = "notes"
 
     def time(self, index: T.Index | None, node: object) -> int | None:
         if index is None:
@@ -121,14 +165,32 @@ def _quantity(node: T.Quantity, context: Context) -> Value:
     model = context.model
     quantity = graph_quantity(node, context)
     if quantity == GraphQuantity("J"):
-        return _scalar(model.number(model.graph.J))
-    symbols = model.graph.symbols(quantity.role, quantity.t)
-    array = np.array([[model.number(entry) for entry in row] for row in symbols.tolist()])
+        return _scalar(model.total_loss() * loss_scale(context))
+    array = model.values_of(quantity.role, quantity.t)
     if quantity.role in ("W", "U", "V"):
         return Value(array, 1)
     if quantity.role == "J":
         return _scalar(array[0, 0])
+    if (quantity.role == "yhat" and context.notation == "goodfellow" and "hat" in node.raw
+            and model.spec.loss == "ce"):
+        return Value(_softmax(array[:, 0]), 1)  # Goodfellow's ŷ = softmax(o): probabilities, o the logits
     return Value(array[:, 0], 1)
+
+
+def loss_scale(context: Context) -> float:
+    """The factor of an averaged loss defined in the formula (d2l's ``L = \\frac{1}{T} \\sum_t l(o_t, y_t)``)."""
+    scale = context.definitions.get(LOSS_SCALE)
+    if not scale:
+        return 1.0
+    value = evaluate(scale[0].rhs, context)
+    if value.array is None or not value.is_scalar:
+        return 1.0
+    return value.array.item() if context.model.digits is not None else float(value.array)
+
+
+def _softmax(v: np.ndarray) -> np.ndarray:
+    shifted = np.exp(v - v.max())
+    return shifted / shifted.sum()
 
 
 def _choose_definition(equations: tuple[T.Equation, ...], t: int, context: Context) -> tuple[T.Equation, dict]:
@@ -186,6 +248,8 @@ def _derivative(node: T.Derivative, context: Context) -> Value:
     if node.kind != "total" and top.role == "s" and bottom.role == "u" and top.t == bottom.t:
         immediate = True
     array = context.model.derivative(top, bottom, immediate)
+    if top == GraphQuantity("J"):
+        array = array * loss_scale(context)
     rank_of = 0 if top.role == "J" else (2 if top.role in ("W", "U", "V") else 1)
     if node.kind == "nabla" or context.layout == "denominator" or (context.layout == "mixed" and rank_of == 0):
         # Gradient (denominator) layout: the variable's axes first.
@@ -194,8 +258,15 @@ def _derivative(node: T.Derivative, context: Context) -> Value:
     return Value(array, rank_of)
 
 
+def _ratio(node: T.Ratio, context: Context) -> Value:
+    denominator = context.time(node.denominator, node)
+    if denominator == 0:
+        raise Undefined(f"division by {node.denominator} = 0", node)
+    return _scalar(_exact(node.numerator, context.model) / denominator)
+
+
 def _number(node: T.Number, context: Context) -> Value:
-    return ZERO if node.value == 0 else _scalar(float(node.value))
+    return ZERO if node.value == 0 else _scalar(_exact(node.value, context.model))
 
 
 def _identity(node: T.Identity, context: Context) -> Value:
@@ -251,11 +322,14 @@ def multiply(left: Value, right: Value) -> Value:
     if left.array.size == 1 or right.array.size == 1:
         # A 1-vector of the single-neuron case (the notes' Eqs. 22-27) acts as a scalar.
         scalar, other = (left, right) if left.array.size == 1 else (right, left)
-        return Value(float(scalar.array.reshape(())) * other.array, other.outputs)
+        return Value(scalar.array.reshape(()).item() * other.array, other.outputs)
     raise LayoutMismatch(f"shapes {left.array.shape} and {right.array.shape} do not chain")
 
 
 def hadamard(left: Value, right: Value) -> Value:
+    """Entrywise product; a number on one side scales the other."""
+    if left.array is not None and right.array is not None and (left.is_scalar or right.is_scalar):
+        return multiply(left, right)
     if left.array is None or right.array is None or left.array.shape != right.array.shape:
         raise LayoutMismatch("⊙ needs two operands of one shape")
     return Value(left.array * right.array, left.outputs)
@@ -286,17 +360,31 @@ def _chain_order(factors: tuple[T.Node, ...], context: Context) -> tuple[T.Node,
 
 
 def _mul(node: T.Mul, context: Context) -> Value:
-    factors = node.factors
-    if node.op in ("cdot", "juxtapose") and context.layout != "denominator":
-        factors = _chain_order(factors, context)
-    elif node.op in ("cdot", "juxtapose"):
-        factors = tuple(reversed(_chain_order(tuple(reversed(factors)), context)))
-    result = evaluate(factors[0], context)
-    for operator, factor in zip(node.operators, factors[1:]):
-        right = evaluate(factor, context)
+    """Products left to right; juxtaposition, \\cdot and \\circ bind tighter than \\odot (``a ⊙ B v = a ⊙ (B v)``)."""
+    groups: list[tuple[list[T.Node], list[str]]] = [([node.factors[0]], [])]
+    for operator, factor in zip(node.operators, node.factors[1:]):
         if operator == "odot":
-            result = hadamard(result, right)
-        elif operator == "circ":
+            groups.append(([factor], []))
+        else:
+            groups[-1][0].append(factor)
+            groups[-1][1].append(operator)
+    result = None
+    for factors, operators in groups:
+        value = _chain_product(tuple(factors), tuple(operators), context)
+        result = value if result is None else hadamard(result, value)
+    return result
+
+
+def _chain_product(factors: tuple[T.Node, ...], operators: tuple[str, ...], context: Context) -> Value:
+    if len(factors) > 1 and set(operators) <= {"cdot", "juxtapose"}:
+        if context.layout != "denominator":
+            factors = _chain_order(factors, context)
+        else:
+            factors = tuple(reversed(_chain_order(tuple(reversed(factors)), context)))
+    result = evaluate(factors[0], context)
+    for operator, factor in zip(operators, factors[1:]):
+        right = evaluate(factor, context)
+        if operator == "circ":
             try:
                 result = multiply(result, right)
             except LayoutMismatch:
@@ -344,12 +432,40 @@ def _apply(node: T.Apply, context: Context) -> Value:
     x = arguments[0].array
     if node.function == "max":
         return Value(np.maximum(x, arguments[1].array), arguments[1].outputs if arguments[0].is_scalar else arguments[0].outputs)
+    if model.digits is not None:
+        return _apply_exact(node, model, x, arguments)
+    if node.function == "loss":
+        return _scalar(_loss(model.spec.loss, x, arguments[1].array))
+    def sigma(v: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-v))
+
     table = {
         "f": lambda v: model.activation(v, 0), "f_prime": lambda v: model.activation(v, 1), "tanh": np.tanh,
-        "sigma": lambda v: 1 / (1 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp, "log": np.log,
-        "softmax": lambda v: np.exp(v - v.max()) / np.exp(v - v.max()).sum(),
+        "sigma": sigma, "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp, "log": np.log,
+        "softmax": _softmax, "tanh_prime": lambda v: 1 - np.tanh(v) ** 2,
+        "sigma_prime": lambda v: sigma(v) * (1 - sigma(v)), "relu_prime": lambda v: (v > 0).astype(float),
     }
     return Value(np.asarray(table[node.function](np.asarray(x, dtype=float)), dtype=float), arguments[0].outputs)
+
+
+def _apply_exact(node: T.Apply, model: Model, x: np.ndarray, arguments: list[Value]) -> Value:
+    """``_apply`` in mpmath arithmetic (the high-precision re-check of an inconclusive case)."""
+    if node.function in ("f", "f_prime"):
+        return Value(model.activation(x, 0 if node.function == "f" else 1), arguments[0].outputs)
+    if node.function in _MP_FUNCTIONS:
+        return Value(np.frompyfunc(lambda v: _real(_MP_FUNCTIONS[node.function](v)), 1, 1)(x), arguments[0].outputs)
+    raise Unevaluable(f"{node.function} has no high-precision form")
+
+
+def _loss(kind: str, yhat: np.ndarray, y: np.ndarray) -> float:
+    """The per-step loss l(ŷ, y) of the model's rule (d2l's l, Goodfellow's L^{(t)})."""
+    yhat, y = np.atleast_1d(np.asarray(yhat, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+    if yhat.shape != y.shape:
+        raise LayoutMismatch(f"l(.,.) needs two vectors of one size, got {yhat.shape} and {y.shape}")
+    if kind == "ce":
+        log_softmax = yhat - yhat.max() - np.log(np.exp(yhat - yhat.max()).sum())
+        return float(-(y * log_softmax).sum())
+    return float(0.5 * ((yhat - y) ** 2).sum())
 
 
 def _bounds(node: T.Sum | T.Product, context: Context) -> range:
@@ -390,7 +506,7 @@ def _unevaluable(node: T.Node, context: Context) -> Value:
 
 
 _EVALUATORS = {
-    T.Quantity: _quantity, T.Derivative: _derivative, T.Number: _number, T.Identity: _identity, T.Add: _add,
+    T.Quantity: _quantity, T.Derivative: _derivative, T.Number: _number, T.Ratio: _ratio, T.Identity: _identity, T.Add: _add,
     T.Neg: _neg, T.Mul: _mul, T.Power: _power, T.Transpose: _transpose, T.Diag: _diag, T.Apply: _apply,
     T.Sum: _sum, T.Product: _product, T.Dots: _unevaluable, T.Dependence: _unevaluable,
 }

@@ -185,11 +185,13 @@ class AuditEntry:
                 "diagnosis": self.diagnosis, "corrected": self.corrected, "corrected_verdict": self.corrected_verdict}
 
     def describe(self) -> str:
-        """One line, and a second with the corrected form when there is one."""
-        line = f"{self.number:14s} {self.verdict:9s} {self.diagnosis or ''}".rstrip()
+        """The label and verdict, the equation as written, the diagnosis, and the corrected form (if any)."""
+        lines = [f"{self.number:14s} {self.verdict}", f"{'':14s} as written: {self.as_written}"]
+        if self.diagnosis:
+            lines.append(f"{'':14s} {'why' if self.verdict != 'holds' else 'note'}: {self.diagnosis}")
         if self.corrected:
-            line += f"\n{'':14s} corrected ({self.corrected_verdict}): {self.corrected}"
-        return line
+            lines.append(f"{'':14s} corrected ({self.corrected_verdict}): {self.corrected}")
+        return "\n".join(lines)
 
 
 def _check(note: Note) -> AuditEntry:

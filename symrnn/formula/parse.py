@@ -21,31 +21,34 @@ MAX_LENGTH = 5000
 """Longest accepted formula, in characters."""
 MAX_NESTING = 64
 """Deepest accepted nesting of brackets ``{ ( [``."""
+MAX_DIGITS = 15
+"""Longest number literal, in digits: exactly representable in float64 and far from overflow."""
 MAX_DEPTH = 100
 """Deepest accepted formula tree (counted in nodes), so that recursive evaluators are safe."""
 
 # Every accepted backslash command; anything else (\input, \def, \catcode, ...) is refused by name.
 COMMANDS = frozenset("""
     sum prod frac tfrac dfrac partial nabla delta tau hat widehat underline mathbf boldsymbol bm bar vec
-    tanh sigma exp log max operatorname mathrm textrm text rm mathsf mathbb top intercal
+    tanh sigma exp log max ell operatorname mathrm textrm text rm mathsf mathbb top intercal
+    le leq ge geq lt gt mathcal mathit phi varphi
     dots ldots cdots cdot odot circ times left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr
     Biggl Biggr quad qquad limits displaystyle""".split()) | frozenset(", ; : ! { } \\".split() + [" "])
 
 _DEPENDENT_ROLES = frozenset({"s", "u", "yhat", "J"})
-_ARITY = {"max": 2}
+_ARITY = {"max": 2, "loss": 2}
 
 _BAD_CHARACTER = re.compile(r"[^\x20-\x7e\t\n\r]")
 _BRACKET = re.compile(r"[{}()\[\]]")
 _COMMAND = re.compile(r"\\([A-Za-z]+|[^A-Za-z]|$)")
 
-_EXPRESSION_START = frozenset({"NAME", "DELTA", "HAT", "WRAP", "NUMBER", "FRAC", "IDENTITY", "F", "FUNCTION", "D",
+_EXPRESSION_START = frozenset({"ONES", "NAME", "DELTA", "HAT", "WRAP", "NUMBER", "FRAC", "IDENTITY", "F", "FUNCTION", "D",
                                "OPNAME", "LPAR", "LSQB", "LBRACE", "LBRACE_ESC", "NABLA", "PARTIAL", "DOTS", "BIGOP"})
 _HUMAN = {  # terminals in words; literal ones ('(', '_', ...) are shown as written
     "NAME": "a quantity such as W, x_t or s_t", "IVAR": "an index variable (t, k, m, i, j, n, z, T, \\tau)",
     "DIGIT": "a digit", "NUMBER": "a number", "ADDOP": "'+' or '-'", "BIGOP": "\\sum or \\prod",
     "MULOP": "a product sign (\\cdot, \\odot, \\circ, \\times)", "WRAP": "a wrapper such as \\underline",
     "FUNCTION": "a function such as \\tanh", "OPNAME": "\\operatorname{...}", "TOP": "\\top",
-    "IDENTITY": "\\mathbb{1}", "DOTS": "\\dots", "D": "d (as in dA/dB)", "PRIME": "a prime", "FRAC": "\\frac",
+    "IDENTITY": "\\mathbb{1}", "ONES": "\\mathbf{1}", "CMP": "a relation (\\leq, <, \\geq, >)", "DOTS": "\\dots", "D": "d (as in dA/dB)", "PRIME": "a prime", "FRAC": "\\frac",
     "PARTIAL": "\\partial", "NABLA": "\\nabla", "DELTA": "\\delta", "HAT": "\\hat", "$END": "the end of the formula"}
 _TERM = "a term (a quantity, number, function, derivative, sum or bracket)"
 
@@ -66,6 +69,8 @@ def parse(text: str, *, notation: str = "notes") -> T.Formula:
     """
     if notation not in T.NAMES:
         raise ValueError(f"unknown notation {notation!r}; expected one of {sorted(T.NAMES)}")
+    if isinstance(text, str) and len(text) <= MAX_LENGTH:
+        text = normalize(text)
     check_limits(text)
     try:
         syntax = _parser().parse(text)
@@ -82,6 +87,48 @@ def parse(text: str, *, notation: str = "notes") -> T.Formula:
     return formula
 
 
+# Unicode pasted from PDFs and web pages, and other spellings, rewritten to the ASCII LaTeX of the grammar.
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2202": "\\partial ", "\u03a3": "\\sum ", "\u2211": "\\sum ",
+    "\u220f": "\\prod ", "\u03a0": "\\prod ", "\u2299": "\\odot ", "\u2218": "\\circ ", "\u00b7": "\\cdot ",
+    "\u22c5": "\\cdot ", "\u00d7": "\\times ", "\u1d40": "^{T}", "\u22a4": "\\top ", "\u2207": "\\nabla ",
+    "\u03b4": "\\delta ", "\u03c3": "\\sigma ", "\u03c4": "\\tau ", "\u0177": "\\hat{y}", "\u2032": "'",
+    "\u2264": "\\leq ", "\u2265": "\\geq ", "\u00a0": " ", "\u2026": "\\dots ", "\u22ef": "\\cdots ",
+    "\u00b2": "^{2}", "\u2113": "\\ell ", "\u2009": " ", "\u202f": " ", "\u200b": "",
+}
+_UNICODE_PATTERN = re.compile("|".join(map(re.escape, _UNICODE)))
+_REWRITES = (
+    (re.compile(r"\$\$?"), " "),  # $...$ and $$...$$ delimiters
+    (re.compile(r"(?<!\\)\\[\[\]()]"), "  "),  # \[...\] and \(...\)
+    (re.compile(r"\^\s*\{\s*\\prime\s*\}|\^\s*\\prime(?![A-Za-z])"), "'"),  # f^\prime, f^{\prime}
+    (re.compile(r"\\prime(?![A-Za-z])"), "'"),
+    (re.compile(r"(?<![A-Za-z\\])l(?=\s*\()"), "\\\\ell"),  # d2l's loss l(o_t, y_t)
+    (re.compile(r"y\u0302"), "\\\\hat{y}"),  # y followed by a combining circumflex
+)
+_PLAIN_WORDS = re.compile(r"(?<![\\A-Za-z{])(?<!\{ )(sum|prod|partial|frac|nabla|delta|tanh|sigma|hat|diag|sigmoid|softmax)"
+                          r"(?![A-Za-z])")
+
+
+def normalize(text: str) -> str:
+    """Unicode symbols (∂ Σ ⊙ ᵀ − ...), ``$``/``\\[`` delimiters and ``^\\prime`` rewritten to the grammar's LaTeX."""
+    text = _UNICODE_PATTERN.sub(lambda match: _UNICODE[match.group()], text)
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _plain_text_hint(text: str) -> None:
+    """Plain words such as ``sum_t`` or ``partial J`` where LaTeX commands belong: say what was meant."""
+    match = _PLAIN_WORDS.search(text)
+    if match is None:
+        return
+    word = match.group(1)
+    example = {"sum": "\\sum_{t=1}^{z}", "prod": "\\prod_{m=k+1}^{t}", "partial": "\\frac{\\partial J}{\\partial W}",
+               "frac": "\\frac{\\partial J}{\\partial W}"}.get(word, f"\\{word}")
+    raise FormulaError(f"'{word}' is plain text; did you mean {example}? (formulas are LaTeX: commands start "
+                       "with a backslash)", position=match.start())
+
+
 def check_limits(text: str) -> None:
     """The checks made before the grammar runs: type, length, characters, nesting, commands."""
     if not isinstance(text, str):
@@ -89,6 +136,7 @@ def check_limits(text: str) -> None:
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula has {len(text):,} characters; the limit is {MAX_LENGTH:,}",
                            position=MAX_LENGTH)
+    _plain_text_hint(text)
     bad = _BAD_CHARACTER.search(text)
     if bad:
         raise FormulaError(f"character {bad.group()!r} (U+{ord(bad.group()):04X}) is not allowed; "
@@ -111,6 +159,7 @@ def _parser() -> Lark:
     grammar = resources.files("symrnn.formula").joinpath("grammar.lark").read_text(encoding="utf-8")
     tau = {"IVAR": lambda token: token.update(value="tau") if token == "\\tau" else token}
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False,
+                cache=True,  # the LALR tables are built once per grammar version (lark keys the file by its hash)
                 lexer_callbacks=tau)
 
 
@@ -131,6 +180,11 @@ def _syntax_error(error: UnexpectedInput, text: str) -> FormulaError:
     return FormulaError(f"unexpected {found}; expected {listed}", position=position)
 
 
+_BARE = ""  # the index of a \sum written without limits, until resolve_bare_sums names it
+_DIRECTION = {"\\le": "up", "\\leq": "up", "\\lt": "up", "<": "up", "<=": "up",
+              "\\ge": "down", "\\geq": "down", "\\gt": "down", ">": "down", ">=": "down"}
+_STRICT = frozenset({"\\lt", "<", "\\gt", ">"})
+
 # Intermediate results, never left in a finished tree.
 _Name = namedtuple("_Name", "key index label", defaults=(None, None))  # a name before notation lookup
 _Paren = namedtuple("_Paren", "node span")  # (expression): a factor, or the argument of s_2(w)
@@ -138,6 +192,24 @@ _IndexGroup = namedtuple("_IndexGroup", "index span")  # (t-1) in s(t-1)
 _Arguments = namedtuple("_Arguments", "nodes span")  # (0, x) in \max(0, x)
 _Sup = namedtuple("_Sup", "kind index transpose span")  # kind: "transpose", "power" or "time"
 _BigOp = namedtuple("_BigOp", "node")  # a sum or product closing a term
+
+
+def _resolve_bare(node: T.Node, outer: frozenset[str]) -> T.Node:
+    """Name the index of each ``\\sum`` written without limits: the one index of its body not fixed outside."""
+    from .rewrite import transform
+
+    def edit(n: T.Node) -> T.Node | None:
+        if not isinstance(n, (T.Sum, T.Product)) or n.variable != _BARE:
+            return None
+        candidates = sorted(T.free_variables(n.body) - T.LENGTH_VARIABLES - outer)
+        if len(candidates) != 1:
+            found = ", ".join(candidates) or "none"
+            raise FormulaError(f"cannot tell which index a {'sum' if isinstance(n, T.Sum) else 'product'} without "
+                               f"limits runs over (candidates: {found}); write it, e.g. \\sum_{{t=1}}^{{z}}",
+                               position=n.span[0])
+        return replace(n, variable=candidates[0])
+
+    return transform(node, edit)
 
 
 def _span(meta: Any) -> T.Span:
@@ -173,6 +245,10 @@ class _Builder(Transformer_NonRecursive):
 
     def statement(self, meta, children):
         sides = [_node(c) for c in children]
+        if any(isinstance(n, (T.Sum, T.Product)) and n.variable == _BARE for side in sides for n in T.walk(side)):
+            outer = T.free_variables(sides[0]) - T.LENGTH_VARIABLES
+            sides = [sides[0]] + [_resolve_bare(side, outer) for side in sides[1:]]
+            sides[0] = _resolve_bare(sides[0], frozenset())
         if len(sides) == 1:
             return [T.Equation(sides[0], None, span=_span(meta))]
         return [T.Equation(a, b, span=(a.span[0], b.span[1])) for a, b in zip(sides, sides[1:])]
@@ -221,6 +297,8 @@ class _Builder(Transformer_NonRecursive):
         return None
 
     def bigop(self, meta, children):
+        if len(children) == 2:  # \sum without limits: the index is inferred (resolve_bare_sums)
+            children = [children[0], (_BARE, None, None), children[1]]
         kind, (variable, lower, upper), body = children
         kind = T.Sum if kind == "\\sum" else T.Product
         return _BigOp(kind(variable, lower, upper, _node(body), span=_span(meta)))
@@ -234,6 +312,29 @@ class _Builder(Transformer_NonRecursive):
                 raise FormulaError(f"the upper limit names {named}, but the index is {variable}",
                                    position=end.span[0])
         return variable, start, end
+
+    def relation_limits(self, meta, children):
+        """``\\sum_{1 \\leq k \\leq t}``, ``\\prod_{t \\geq i > k}``, ``\\sum_{k < t}``: Pascanu et al.'s limits."""
+        parts, relations = children[0::2], [str(c) for c in children[1::2]]
+        bare = [p for p in parts if len(p.terms) == 1 and p.terms[0][1] == 1 and p.constant == 0]
+        middle = parts[1] if len(parts) == 3 else parts[0]
+        if middle not in bare or len({_DIRECTION[r] for r in relations}) != 1:
+            raise FormulaError("write the limits as a <= k <= b (or b >= k > a) with the index k in the middle, "
+                               "or k <= b", position=meta.start_pos)
+        variable = middle.terms[0][0]
+        ascending = _DIRECTION[relations[0]] == "up"
+        bounds: dict[str, T.Index | None] = {"lower": None, "upper": None}
+        if len(parts) == 3:
+            first, second = parts[0], parts[2]
+            strict_first, strict_second = relations[0] in _STRICT, relations[1] in _STRICT
+            low, low_strict, high, high_strict = ((first, strict_first, second, strict_second) if ascending
+                                                  else (second, strict_second, first, strict_first))
+            bounds = {"lower": low.shift(1) if low_strict else low, "upper": high.shift(-1) if high_strict else high}
+        else:
+            other, strict = parts[1], relations[0] in _STRICT
+            key = "upper" if ascending else "lower"
+            bounds[key] = other.shift(-1 if ascending else 1) if strict else other
+        return variable, bounds["lower"], bounds["upper"]
 
     def lower(self, meta, children):
         return (str(children[0]), children[1] if len(children) > 1 else None)
@@ -301,11 +402,12 @@ class _Builder(Transformer_NonRecursive):
     def apply(self, meta, children):
         (name, prime, power), group = children
         arguments = (group.node,) if isinstance(group, _Paren) else getattr(group, "nodes", ())
-        if len(arguments) != _ARITY.get(name, 1) or (prime and name != "f"):
+        if len(arguments) != _ARITY.get(name, 1) or (prime and name not in T.PRIMED):
             raise FormulaError(f"{name} takes {_ARITY.get(name, 1)} argument(s) in parentheses"
-                               + ("; only f may carry a prime" if prime else ""), position=group.span[0])
+                               + (f"; only {', '.join(T.PRIMED)} may carry a prime" if prime else ""),
+                               position=group.span[0])
         node = (T.Diag(arguments[0], span=_span(meta)) if name == "diag"
-                else T.Apply("f_prime" if prime else name, tuple(arguments), span=_span(meta)))
+                else T.Apply(T.PRIMED[name] if prime else name, tuple(arguments), span=_span(meta)))
         return T.Power(node, power, span=_span(meta)) if power is not None else node
 
     def fhead(self, meta, children):
@@ -331,11 +433,28 @@ class _Builder(Transformer_NonRecursive):
         return _Arguments(tuple(_node(c) for c in children if not _is(c, "COMMA", "SEMICOLON")), _span(meta))
 
     def number(self, meta, children):
+        for child in children:
+            if _is(child, "NUMBER") and len(str(child).replace(".", "")) > MAX_DIGITS:
+                raise FormulaError(f"the number {str(child)[:12]}... has {len(str(child)):,} characters; numbers "
+                                   f"of up to {MAX_DIGITS} digits are accepted", position=child.start_pos)
         numerator, *denominator = [Fraction(str(c)) for c in children if _is(c, "NUMBER")]
         if denominator == [0]:
             raise FormulaError("division by zero in \\frac", position=meta.start_pos)
         value = numerator / denominator[0] if denominator else numerator
         return T.Number(int(value) if value.denominator == 1 else value, span=_span(meta))
+
+    def operator_derivative(self, meta, children):
+        """``\\frac{\\partial}{\\partial W} J``: the operator form, the same derivative."""
+        top, bottom, wrt, of = [c for c in children if not _is(c, "FRAC")]
+        return self.derivative(meta, [top, _node(of), bottom, wrt])
+
+    def ratio(self, meta, children):
+        number, variable = [c for c in children if _is(c, "NUMBER", "IVAR")]
+        value = Fraction(str(number))
+        return T.Ratio(int(value) if value.denominator == 1 else value, T.Index.of(str(variable)), span=_span(meta))
+
+    def ones(self, meta, children):
+        return T.Number(1, span=_span(meta))  # the all-ones vector: 1 - s_t^2 acts entrywise
 
     def derivative(self, meta, children):
         top, of, bottom, wrt = [c for c in children if not _is(c, "FRAC")]

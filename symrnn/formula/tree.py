@@ -13,12 +13,16 @@ GENERIC_PARAMETER = "P"
 QUANTITY_ROLES = (*ROLES, GENERIC_PARAMETER)
 PARAMETER_ROLES = frozenset({"W", "U", "V", "b", "c", GENERIC_PARAMETER})
 DERIVATIVE_KINDS = ("partial", "immediate", "total", "nabla")
-FUNCTIONS = ("f", "f_prime", "tanh", "sigma", "relu", "max", "exp", "log", "softmax")
+FUNCTIONS = ("f", "f_prime", "tanh", "sigma", "relu", "max", "exp", "log", "softmax", "tanh_prime", "sigma_prime",
+             "relu_prime", "loss")
+PRIMED = MappingProxyType({"f": "f_prime", "tanh": "tanh_prime", "sigma": "sigma_prime", "relu": "relu_prime"})
+"""Functions that may carry a prime (``\\tanh'(u_t)``, ``\\sigma'``, ``f^\\prime``) and the derivative's name."""
 OPERATORS = ("juxtapose", "cdot", "odot", "circ", "times")
 OPERATOR_COMMANDS = MappingProxyType({r"\cdot": "cdot", r"\odot": "odot", r"\circ": "circ", r"\times": "times"})
 FUNCTION_WORDS = MappingProxyType({"diag": "diag", "tanh": "tanh", "sigma": "sigma", "sigmoid": "sigma",
                                    "relu": "relu", "ReLU": "relu", "exp": "exp", "log": "log", "max": "max",
-                                   "softmax": "softmax"})
+                                   "softmax": "softmax", "ell": "loss", "l": "loss", "phi": "f",
+                                   "varphi": "f"})
 """How function names are spelled (``\\tanh``, ``\\operatorname{softmax}``) -> FUNCTIONS (or "diag")."""
 INDEX_VARIABLES = frozenset({"i", "j", "k", "m", "n", "t", "z", "T", "tau"})
 """The letters read as index variables (``\\tau`` is stored as "tau"); every other letter names a quantity."""
@@ -85,6 +89,10 @@ class Index:
         terms = tuple(sorted((name, c) for name, c in coefficients.items() if c != 0))
         return cls(constant, terms, span=span)
 
+    def shift(self, delta: int) -> Index:
+        """``self + delta``."""
+        return Index(self.constant + delta, self.terms, span=self.span)
+
     @property
     def variables(self) -> frozenset[str]:
         """The index variables that occur."""
@@ -140,6 +148,15 @@ class Number:
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, (int, Fraction)):
             raise TypeError("a Number holds an int or a Fraction")
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``\\frac{1}{T}``: a number over an index (d2l's averaged loss); T, z and tau are the length."""
+
+    numerator: int | Fraction
+    denominator: Index
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -307,9 +324,9 @@ class Formula:
     span: Span = _span()
 
 
-Node = Union[Quantity, Number, Identity, Dots, Derivative, Sum, Product, Add, Neg, Mul, Power,
+Node = Union[Quantity, Number, Ratio, Identity, Dots, Derivative, Sum, Product, Add, Neg, Mul, Power,
              Transpose, Diag, Apply, Dependence, Equation, Formula]
-NODE_TYPES = (Quantity, Number, Identity, Dots, Derivative, Sum, Product, Add, Neg, Mul, Power,
+NODE_TYPES = (Quantity, Number, Ratio, Identity, Dots, Derivative, Sum, Product, Add, Neg, Mul, Power,
               Transpose, Diag, Apply, Dependence, Equation, Formula)
 
 
