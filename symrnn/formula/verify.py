@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..errors import SymRNNError
 from ..spec import RNNSpec
 from . import budget
 from . import tree as T
@@ -414,6 +415,11 @@ def verify(formula: str, *, z_max: int = 4, notation: str | None = None, spec: R
         raise ValueError(f"--z must be an integer in 1..{MAX_Z}, got {z!r}")
     lengths = (z,) if z is not None else tuple(range(1, z_max + 1))
     spec = spec if spec is not None else RNNSpec()
+    if spec.cell_name != "rnn" or spec.e == 0:
+        # The formula language names the notes' quantities (s, u, W, U, V, b, c); gated cells' h_t, c_t and
+        # gates are not in it yet.
+        raise SymRNNError(f"verify reads formulas about the notes' cell (--cell rnn with --e >= 1); "
+                          f"--cell {spec.cell_name} --e {spec.e} is not in the formula language yet")
     notation = notation or spec.notation
     if sizes is None:
         sizes = ((spec.e, spec.n, spec.m),) + tuple(s for s in EXTRA_SIZES if s != (spec.e, spec.n, spec.m))
