@@ -250,6 +250,7 @@ def _verify(arguments: argparse.Namespace) -> int:
 
 def _verify_python(arguments: argparse.Namespace) -> int:
     from .formula.code import load_function, verify_function
+    from .spec import RNNSpec
 
     function = load_function(arguments.python)
     spec = RNNSpec(e=arguments.e or 3, n=arguments.n or 2, m=arguments.m or (2 if arguments.loss == "ce" else 1),
@@ -573,6 +574,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, SymRNNError, OSError) as error:
         _stderr_line(f"{command}: error: {_error_message(error)}")
+        return EXIT_BAD_INPUT
+    except Exception as error:  # a bug of ours: still one line and exit 2, never a traceback
+        _stderr_line(f"{command}: error: internal error ({type(error).__name__}: {error}); please report it")
         return EXIT_BAD_INPUT
 
 
