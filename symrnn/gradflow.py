@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import sympy
 
+from .engine.step import state_jacobian_function
 from .spec import RNNSpec
-from .unroll import unroll
 
 INITIALISATIONS = ("normal", "scaled", "xavier", "orthogonal", "identity", "pytorch")
 # Pascanu et al. 2013, Eq. (7): ‖∂s_t/∂s_k‖ ≤ (γ σ_max(U))^{t−k} whenever |f'| ≤ γ. One row per activation.
@@ -27,65 +27,9 @@ IRNN_INPUT_SCALE = 1e-3
 QUANTILES = (0.25, 0.75)
 
 
-# -------------------------------------------------------------------------------------- engine adapter
-def state_jacobian_function(
-    spec: RNNSpec,
-) -> Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """``fn(params, state_prev (S,), x (e,)) -> (state (S,), ∂state_t/∂state_{t-1} (S, S))`` for the cell.
-
-    The engine's ``symrnn.engine.step.state_jacobian_function`` (issue 8) when it exists; until then the
-    vanilla cell's step and its symbolic step Jacobian ``diag(f'(u_t)) U`` lambdified.
-
-    Raises:
-        ValueError: a gated cell before the engine provides its step Jacobian.
-    """
-    try:
-        from .engine.step import state_jacobian_function as engine_function  # type: ignore[import-not-found]
-    except ImportError:
-        return _vanilla_state_jacobian_function(spec)
-    return engine_function(spec)
-
-
-def _vanilla_state_jacobian_function(spec: RNNSpec) -> Callable:
-    # Today's vanilla-only step Jacobian diag(f'(u_t)) U.
-    from .engine.structured import step_jacobian
-
-    cell = getattr(spec, "cell", "rnn")
-    if cell != "rnn":
-        raise ValueError(
-            f"gradient flow for cell {cell!r} needs the engine's step Jacobian "
-            "(symrnn.engine.step.state_jacobian_function, issue 8): not available yet"
-        )
-    graph = unroll(spec.replace(z=1))
-    state = graph.substituted(graph.symbols("s", 1))
-    jacobian = graph.substituted(step_jacobian(graph, 1))
-    arguments = [entry for name in spec.parameter_names for entry in graph.parameters[name]]
-    arguments += list(graph.s0) + list(graph.symbols("x", 1))
-    function = sympy.lambdify([arguments], [*state, *jacobian], modules="numpy", cse=True, docstring_limit=0)
-    n = spec.n
-
-    def step(
-        params: Mapping[str, np.ndarray], state_prev: np.ndarray, x: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        flat = [value for name in spec.parameter_names for value in np.ravel(params[name])]
-        out = np.array(function(flat + list(state_prev) + list(x)), dtype=float)
-        return out[:n], out[n:].reshape(n, n)
-
-    return step
-
-
 def make_spec(cell: str, **sizes: Any) -> RNNSpec:
-    """``RNNSpec(cell=cell, **sizes)``; the vanilla cell without the argument while specs lack ``cell``.
-
-    Raises:
-        ValueError: a gated cell before the engine's specs exist ("needs the engine").
-    """
-    if cell == "rnn":
-        return RNNSpec(**sizes)
-    try:
-        return RNNSpec(cell=cell, **sizes)  # type: ignore[call-arg]
-    except TypeError:
-        raise ValueError(f"cell {cell!r} needs the engine (issue 8): RNNSpec has no cell field yet") from None
+    """``RNNSpec(cell=cell, **sizes)``."""
+    return RNNSpec(cell=cell, **sizes)
 
 
 # ------------------------------------------------------------------------------------- initialisations
