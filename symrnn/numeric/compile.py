@@ -30,7 +30,7 @@ def program(gradients: Gradients) -> tuple[list[tuple[sympy.Symbol, sympy.Expr]]
     return list(gradients.definitions.items()) + replacements, reduced
 
 
-BACKENDS = ("numpy", "llvm", "matrix", "scan", "auto")
+BACKENDS = ("numpy", "llvm", "matrix", "scan", "auto", "loop")
 
 
 def overflow_error(detail: str) -> ValueError:
@@ -99,10 +99,10 @@ def compile_spec(spec: RNNSpec, *, backend: str = "numpy") -> CompiledRNN:
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != "numpy":
-        from . import backends, scan
+        from . import backends, loop, scan
 
         builders = {"llvm": backends.compile_llvm, "matrix": backends.compile_matrix_backend,
-                    "auto": backends.compile_auto, "scan": scan.compile_scan}
+                    "auto": backends.compile_auto, "scan": scan.compile_scan, "loop": loop.compile_loop}
         return builders[backend](spec)
     graph = unroll(spec, numeric=True)
     gradients = backward(graph)

@@ -1,0 +1,506 @@
+"""``backend="loop"``: the whole time loop (forward over t, reverse over t, and the batch) as compiled code.
+
+Two code generators, both emitting a small Python module that Numba compiles (``njit``, explicit
+signatures, ``cache=True``; :mod:`symrnn.numeric.cache` keeps it on disk):
+
+- **scalar** (any cell): the step program's forward outputs ``state_t`` and backward outputs
+  ``[J_t, adjoint_{t-1}, per-parameter contributions]`` printed as straight-line scalar code (SymPy
+  ``cse``), inside compiled loops over the batch and t. The parameter contributions are accumulated
+  straight into one gradient row (``reduce="sum"|"mean"``) or one row per sequence (``reduce="none"``),
+  so the summed case allocates nothing of size B·z·n². Code size grows like n² per step, so it is used
+  for narrow cells (:data:`SCALAR_MAX_N`).
+- **matrix** (the vanilla cell): matrix-level loops for wide n: BLAS for the matmuls (one GEMM over all
+  t for W x_t, V s_t, Vᵀ g_t and for the summed outer products), the recurrent matvecs per t, and the
+  element-wise parts (activation, its derivative, the Hadamard product, the loss) fused in one loop.
+
+The step program is taken through :func:`step_program`, the one line to switch to the engine's generic
+``symrnn.engine.step.step_program`` (CONTRACT.md) once it lands; until then :func:`vanilla_step_program`
+adapts today's vanilla ``symrnn.numeric.scan.step_program`` to the contract's layout.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..activations import activation_rule
+from ..losses import loss_rule
+from ..notation import symbol_name
+from ..spec import RNNSpec
+from .arrays import validate_call
+from .compile import CompiledRNN, overflow_error
+
+GENERATOR_VERSION = "loop-1"  # part of every cache key: bump when the generated code changes meaning
+REDUCTIONS = ("none", "sum", "mean")
+# The scalar generator for n up to this (its code and SymPy derivation grow like n² per step; beyond it
+# the matrix generator, for cells that have one; benchmarks/numeric.py measured the switch).
+SCALAR_MAX_N = 8
+INDENT = "    "
+
+
+# ------------------------------------------------------------------------------------------- step program
+@dataclass(frozen=True)
+class ContractStepProgram:
+    """One step in symbols, in CONTRACT.md's layout (``symrnn.engine.step.StepProgram``)."""
+
+    parameters: list
+    state_prev: list
+    x: list
+    y: list
+    adjoint: list
+    forward_outputs: list
+    backward_outputs: list
+
+
+def vanilla_step_program(spec: RNNSpec) -> ContractStepProgram:
+    """Today's vanilla ``scan.step_program`` (outputs ``[J_t, a_{t-1}, r_t, g_t]``) in the contract's layout:
+    ``[J_t, a_{t-1}, contributions to W, U, V, (b, c)]`` with ``W += r xᵀ``, ``U += r s_{t-1}ᵀ``,
+    ``V += g s_tᵀ`` (``s_t`` = the forward outputs), ``b += r``, ``c += g``."""
+    from .scan import step_program as vanilla
+
+    if getattr(spec, "cell", "rnn") != "rnn":
+        raise ValueError(f"the vanilla step-program adapter serves the rnn cell only, not {spec.cell!r}")
+    program = vanilla(spec)
+    n, e, m, P = spec.n, spec.e, spec.m, len(program.parameters)
+    state_prev = program.forward_inputs[P:P + n]
+    x = program.forward_inputs[P + n:P + n + e]
+    y = program.backward_inputs[P + n + e:P + n + e + m]
+    adjoint = program.backward_inputs[P + n + e + m:]
+    J_t, a_prev = program.backward_outputs[0], program.backward_outputs[1:1 + n]
+    r, g = program.backward_outputs[1 + n:1 + 2 * n], program.backward_outputs[1 + 2 * n:]
+    s_t = program.forward_outputs
+    contributions = [r_i * x_j for r_i in r for x_j in x] + [r_i * s_j for r_i in r for s_j in state_prev]
+    contributions += [g_i * s_j for g_i in g for s_j in s_t]
+    if spec.bias:
+        contributions += list(r) + list(g)
+    return ContractStepProgram(list(program.parameters), list(state_prev), list(x), list(y), list(adjoint),
+                               list(s_t), [J_t, *a_prev, *contributions])
+
+
+# The one line to switch when the engine lands (CONTRACT.md):
+#   from ..engine.step import step_program
+step_program = vanilla_step_program
+
+
+def differentiated_parameters(spec: RNNSpec) -> list[str]:
+    """The parameters whose gradients the step program's contributions cover (``s0`` comes from a_0)."""
+    return [name for name in spec.parameter_names if name != "s0"]
+
+
+# ------------------------------------------------------------------------------------------------ printing
+class _KernelPrinter(PythonCodePrinter):
+    """Python printing for Numba: ``math`` functions, ``max``/``min`` builtins, ternaries for Piecewise."""
+
+    def _print_Max(self, expr: sympy.Max) -> str:
+        return f"max({', '.join(map(self._print, expr.args))})"
+
+    def _print_Min(self, expr: sympy.Min) -> str:
+        return f"min({', '.join(map(self._print, expr.args))})"
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        return f"({float(expr)!r})"
+
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        return f"{float(expr)!r}"
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent.is_Integer and 1 < int(exponent) <= 4:  # x*x*... keeps exact float64 products
+            text = self.parenthesize(base, 100)
+            return "(" + "*".join([text] * int(exponent)) + ")"
+        if exponent == -1:
+            return f"(1.0/{self.parenthesize(base, 100)})"
+        return super()._print_Pow(expr, rational)
+
+
+def _printer() -> _KernelPrinter:
+    return _KernelPrinter({"fully_qualified_modules": True, "standard": "python3", "strict": False})
+
+
+def _straight_line(outputs: Sequence[sympy.Expr], loads: Mapping[sympy.Symbol, str],
+                   targets: Sequence[str], prefix: str = "t") -> list[str]:
+    """Lines computing ``targets[k] = outputs[k]`` (``+=`` allowed in targets) with CSE temporaries,
+    loading only the symbols the outputs use (``loads`` maps a symbol to its array element)."""
+    replacements, reduced = sympy.cse(list(outputs), symbols=sympy.numbered_symbols(f"{prefix}_"),
+                                      order="none")
+    printer, lines = _printer(), []
+    used = set().union(*(e.free_symbols for e in [*reduced, *(v for _, v in replacements)])) if outputs else set()
+    names: dict[sympy.Symbol, sympy.Symbol] = {}
+    for position, (symbol, element) in enumerate(loads.items()):
+        if symbol in used:
+            local = sympy.Symbol(f"v_{position}", real=True)
+            names[symbol] = local
+            lines.append(f"{local} = {element}")
+    for symbol, expression in replacements:
+        lines.append(f"{symbol} = {printer.doprint(expression.xreplace(names))}")
+    for target, expression in zip(targets, reduced):
+        lines.append(f"{target} {printer.doprint(sympy.sympify(expression).xreplace(names))}")
+    return lines
+
+
+def _function(header: str, doc: str, body: list[str]) -> str:
+    return "\n".join([header, f'{INDENT}"""{doc}"""', *(INDENT + line for line in body)]) + "\n"
+
+
+SIGNATURES = {
+    "forward_step": "void(float64[::1], float64[::1], float64[::1], float64[::1])",
+    "backward_step": "float64(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], "
+                     "float64[::1], float64[::1])",
+    "run": "void(float64[::1], float64[:, :, ::1], float64[:, :, ::1], float64[:, ::1], float64[::1], "
+           "float64[:, ::1], float64[:, ::1], boolean)",
+}
+
+_SCALAR_RUN = '''
+@njit(SIGNATURES["run"], cache=True, nogil=True)
+def run(p, xs, ys, s0, J, G, A0, per_sequence):
+    """Every sequence b: forward over t, then reverse over t; J[b], gradients into G (one row per
+    sequence, or row 0 for the sum), the final adjoint (dJ/ds_0) into A0[b]."""
+    B, z = xs.shape[0], xs.shape[1]
+    S = s0.shape[1]
+    states = np.empty((z + 1, S))
+    a = np.empty(S)
+    a_prev = np.empty(S)
+    for b in range(B):
+        states[0, :] = s0[b]
+        for t in range(z):
+            forward_step(p, states[t], xs[b, t], states[t + 1])
+        a[:] = 0.0
+        g = G[b] if per_sequence else G[0]
+        total = 0.0
+        for t in range(z - 1, -1, -1):
+            total += backward_step(p, states[t], xs[b, t], ys[b, t], a, a_prev, g)
+            a[:] = a_prev
+        J[b] = total
+        A0[b, :] = a
+'''
+
+
+def scalar_source(program: ContractStepProgram) -> str:
+    """The generated module of the scalar generator: ``forward_step``, ``backward_step``, ``run``."""
+    P, S = len(program.parameters), len(program.state_prev)
+    loads = {symbol: f"p[{k}]" for k, symbol in enumerate(program.parameters)}
+    loads |= {symbol: f"sp[{k}]" for k, symbol in enumerate(program.state_prev)}
+    loads |= {symbol: f"x[{k}]" for k, symbol in enumerate(program.x)}
+    forward = _straight_line(program.forward_outputs, loads, [f"out[{k}] =" for k in range(S)])
+    loads |= {symbol: f"y[{k}]" for k, symbol in enumerate(program.y)}
+    loads |= {symbol: f"a[{k}]" for k, symbol in enumerate(program.adjoint)}
+    outputs = program.backward_outputs
+    Q = len(outputs) - 1 - S
+    targets = ["J_t =", *(f"a_prev[{k}] =" for k in range(S)), *(f"g[{k}] +=" for k in range(Q))]
+    backward = _straight_line(outputs, loads, targets) + ["return J_t"]
+    header = (f"# generated by symrnn ({GENERATOR_VERSION}): scalar step kernels and the compiled time loop\n"
+              f"# parameters {P}, state {S}, gradient entries {Q}\n"
+              "import math\n\nimport numpy as np\nfrom numba import njit\n\n"
+              f"SIGNATURES = {SIGNATURES!r}\n\n\n")
+    return (header
+            + "@njit(SIGNATURES['forward_step'], cache=True, nogil=True)\n"
+            + _function("def forward_step(p, sp, x, out):", "state_t from (parameters, state_prev, x).", forward)
+            + "\n\n@njit(SIGNATURES['backward_step'], cache=True, nogil=True)\n"
+            + _function("def backward_step(p, sp, x, y, a, a_prev, g):",
+                        "J_t; adjoint_(t-1) into a_prev; this step's gradient contributions added to g.",
+                        backward)
+            + "\n" + _SCALAR_RUN)
+
+
+# -------------------------------------------------------------------------------- matrix (vanilla, wide n)
+VECTOR_LOSS_ABOVE = 8  # m: beyond this the loss is a loop over the output (its printed form grows like m)
+_VECTOR_LOSSES = {
+    "sse": '''
+@njit(cache=True, nogil=True)
+def loss_row(yhat, y, g):
+    """J_t = ½‖ŷ_t − y_t‖²; g = ŷ_t − y_t (whole-vector form of the rule table's sse)."""
+    total = 0.0
+    for k in range(yhat.shape[0]):
+        d = yhat[k] - y[k]
+        g[k] = d
+        total += d * d
+    return 0.5 * total
+''',
+    "ce": '''
+@njit(cache=True, nogil=True)
+def loss_row(yhat, y, g):
+    """J_t = −Σ y_k log softmax(ŷ_t)_k, g = softmax(ŷ_t) Σ y − y_t, shifted by max ŷ_t (rule table's ce)."""
+    M = yhat[0]
+    for k in range(1, yhat.shape[0]):
+        M = max(M, yhat[k])
+    normaliser = 0.0
+    total = 0.0
+    for k in range(yhat.shape[0]):
+        normaliser += math.exp(yhat[k] - M)
+        total += y[k]
+    log_normaliser = math.log(normaliser)
+    J_t = 0.0
+    for k in range(yhat.shape[0]):
+        shifted = yhat[k] - M
+        J_t -= y[k] * (shifted - log_normaliser)
+        g[k] = math.exp(shifted) / normaliser * total - y[k]
+    return J_t
+''',
+}
+
+
+def _elementwise_source(spec: RNNSpec) -> str:
+    """``f(u)`` and ``f_prime(u, s)`` printed from the activation rule table, and ``loss_row``."""
+    rule, printer = activation_rule(spec.activation), _printer()
+    u, s = sympy.Symbol("u", real=True), sympy.Symbol("s", real=True)
+    prime = rule.derivative_of_output(s) if rule.derivative_of_output is not None else rule.derivative(u)
+    text = (f"@njit(cache=True, nogil=True)\ndef f(u):\n{INDENT}return "
+            f"{printer.doprint(sympy.sympify(rule.function(u)))}\n\n\n"
+            f"@njit(cache=True, nogil=True)\ndef f_prime(u, s):\n{INDENT}return "
+            f"{printer.doprint(sympy.sympify(prime))}\n\n")
+    if spec.m > VECTOR_LOSS_ABOVE:
+        return text + _VECTOR_LOSSES[spec.loss]
+    loss = loss_rule(spec.loss, numeric=True)
+    yhat = [sympy.Symbol(symbol_name("yhat", k), real=True) for k in range(spec.m)]
+    y = [sympy.Symbol(symbol_name("y", k), real=True) for k in range(spec.m)]
+    loads = {symbol: f"yhat[{k}]" for k, symbol in enumerate(yhat)} | {symbol: f"y[{k}]" for k, symbol in enumerate(y)}
+    lines = _straight_line([loss.value(yhat, y), *loss.gradient(yhat, y)], loads,
+                           ["J_t =", *(f"g[{k}] =" for k in range(spec.m))]) + ["return J_t"]
+    return text + "\n@njit(cache=True, nogil=True)\n" + _function(
+        "def loss_row(yhat, y, g):", f"J_t ({spec.loss}) and g = dJ_t/dyhat_t, printed from the rule table.",
+        lines)
+
+
+MATRIX_SIGNATURE = ("void(float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[::1], float64[::1], "
+                    "float64[:, :, ::1], float64[:, :, ::1], float64[:, ::1], float64[::1], float64[:, :, ::1], "
+                    "float64[:, :, ::1], float64[:, :, ::1], float64[:, :, ::1])")
+
+_MATRIX_RUN = '''
+@njit(MATRIX_SIGNATURE, cache=True, nogil=True)
+def forward_backward(W, U, V, b, c, X, Y, s0, J, u, S, G, R):
+    """The batch at once, t outermost (X (z, B, e), Y (z, B, m)): u_t = W x_t + U s_(t-1) + b, s_t = f(u_t),
+    ŷ_t = V s_t + c, g_t = ∂J_t/∂ŷ_t into G; r_t = f'(u_t) ⊙ (Vᵀ g_t + Uᵀ r_(t+1)) into R."""
+    z, B, e = X.shape[0], X.shape[1], X.shape[2]
+    n, m = U.shape[0], V.shape[0]
+    UT = np.ascontiguousarray(U.T)
+    np.dot(X.reshape(z * B, e), np.ascontiguousarray(W.T), u.reshape(z * B, n))
+    S[0] = s0
+    work = np.empty((B, n))
+    for t in range(z):
+        np.dot(S[t], UT, work)
+        ut = u[t]
+        st = S[t + 1]
+        for i in range(B):
+            for k in range(n):
+                v = ut[i, k] + work[i, k] + b[k]
+                ut[i, k] = v
+                st[i, k] = f(v)
+    G2 = G.reshape(z * B, m)
+    np.dot(S[1:].reshape(z * B, n), np.ascontiguousarray(V.T), G2)
+    Y2 = Y.reshape(z * B, m)
+    for row in range(z * B):
+        for k in range(m):
+            G2[row, k] += c[k]
+        J[row % B] += loss_row(G2[row], Y2[row], G2[row])
+    np.dot(G2, V, R.reshape(z * B, n))
+    work[:, :] = 0.0
+    for t in range(z - 1, -1, -1):
+        if t < z - 1:
+            np.dot(R[t + 1], U, work)
+        rt = R[t]
+        ut = u[t]
+        st = S[t + 1]
+        for i in range(B):
+            for k in range(n):
+                rt[i, k] = f_prime(ut[i, k], st[i, k]) * (rt[i, k] + work[i, k])
+
+
+@njit(cache=True, nogil=True)
+def summed(X, S, G, R, GW, GU, GV, Gb, Gc):
+    """Gradients summed over the batch and t: one GEMM each over all z·B rows (nothing of size B·n²)."""
+    z, B, e = X.shape[0], X.shape[1], X.shape[2]
+    n, m = R.shape[2], G.shape[2]
+    R2 = R.reshape(z * B, n)
+    G2 = G.reshape(z * B, m)
+    RT = np.ascontiguousarray(R2.T)
+    GT = np.ascontiguousarray(G2.T)
+    np.dot(RT, X.reshape(z * B, e), GW)
+    np.dot(RT, S[:z].reshape(z * B, n), GU)
+    np.dot(GT, S[1:].reshape(z * B, n), GV)
+    for k in range(n):
+        Gb[k] = RT[k].sum()
+    for k in range(m):
+        Gc[k] = GT[k].sum()
+
+
+@njit(cache=True, nogil=True)
+def per_sequence(X, S, G, R, GW, GU, GV, Gb, Gc):
+    """One gradient per sequence: GW[i] = Σ_t r_t x_tᵀ etc. as small GEMMs per sequence."""
+    z, B, e = X.shape[0], X.shape[1], X.shape[2]
+    n, m = R.shape[2], G.shape[2]
+    RT = np.empty((n, z))
+    GT = np.empty((m, z))
+    Xi = np.empty((z, e))
+    Sp = np.empty((z, n))
+    Sn = np.empty((z, n))
+    for i in range(B):
+        for t in range(z):
+            RT[:, t] = R[t, i]
+            GT[:, t] = G[t, i]
+            Xi[t] = X[t, i]
+            Sp[t] = S[t, i]
+            Sn[t] = S[t + 1, i]
+        np.dot(RT, Xi, GW[i])
+        np.dot(RT, Sp, GU[i])
+        np.dot(GT, Sn, GV[i])
+        for k in range(n):
+            Gb[i, k] = RT[k].sum()
+        for k in range(m):
+            Gc[i, k] = GT[k].sum()
+'''
+
+
+def matrix_source(spec: RNNSpec) -> str:
+    """The generated module of the matrix generator (vanilla cell)."""
+    if getattr(spec, "cell", "rnn") != "rnn":
+        raise ValueError(f"the matrix generator knows the rnn cell only, not {spec.cell!r}")
+    return (f"# generated by symrnn ({GENERATOR_VERSION}): matrix-level time loop of the vanilla cell\n"
+            "import math\n\nimport numpy as np\nfrom numba import njit\n\n"
+            f"MATRIX_SIGNATURE = {MATRIX_SIGNATURE!r}\n\n\n" + _elementwise_source(spec) + "\n" + _MATRIX_RUN)
+
+
+# ------------------------------------------------------------------------------------------------ backend
+def _spec_key(spec: RNNSpec, generator: str) -> str:
+    activation = spec.activation if isinstance(spec.activation, str) else sympy.srepr(spec.activation)
+    import numba
+
+    if generator == "matrix":  # the matrix code reads its sizes from the arrays: one kernel for all e, n
+        sizes: tuple = (spec.m if spec.m <= VECTOR_LOSS_ABOVE else "vector",)
+    else:
+        sizes = (spec.e, spec.n, spec.m, spec.bias)
+    fields = (GENERATOR_VERSION, generator, getattr(spec, "cell", "rnn"), *sizes, activation, spec.loss,
+              numba.__version__, np.__version__)  # not z: the kernels serve any z
+    return repr(fields)
+
+
+def choose_generator(spec: RNNSpec) -> str:
+    """``"scalar"`` for narrow cells (and cells without a matrix generator), ``"matrix"`` for wide ones."""
+    if getattr(spec, "cell", "rnn") != "rnn":
+        return "scalar"
+    return "scalar" if spec.n <= SCALAR_MAX_N else "matrix"
+
+
+def generate(spec: RNNSpec, generator: str) -> str:
+    """The module source of ``generator`` for ``spec`` (no caching)."""
+    if generator == "scalar":
+        return scalar_source(step_program(spec))
+    if generator == "matrix":
+        return matrix_source(spec)
+    raise ValueError(f"unknown generator {generator!r}; choose scalar or matrix")
+
+
+def kernel_module(spec: RNNSpec, generator: str, *, use_cache: bool = True) -> tuple[Any, bool]:
+    """``(module, hit)``: the compiled module, from the disk cache when present (``hit``)."""
+    from . import cache
+
+    key = _spec_key(spec, generator)
+    source = cache.lookup_source(key) if use_cache else None
+    hit = source is not None
+    if source is None:
+        source = generate(spec, generator)
+    return cache.load_module(source, key), hit
+
+
+@dataclass(frozen=True, eq=False)
+class LoopCompiled(CompiledRNN):
+    """``J, grads = fn(params, xs, ys, s0=None)`` with the forward and backward time loops compiled.
+
+    ``reduce``: ``"none"`` (DESIGN.md: per-sequence results for a batch), ``"sum"`` or ``"mean"`` (one
+    loss and one gradient per parameter, summed or averaged over the batch, without per-sequence
+    gradients). A call without a batch axis returns a float and parameter-shaped gradients in every mode.
+    """
+
+    reduce: str = "none"
+    generator: str = "scalar"
+    module: Any = None
+    cache_hit: bool = False
+
+    def __call__(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict[str, np.ndarray]]:
+        arrays, xs_b, ys_b, s0_b, batched = validate_call(self.spec, params, xs, ys, s0)
+        xs_b, ys_b = np.ascontiguousarray(xs_b), np.ascontiguousarray(ys_b)
+        s0_b = np.require(s0_b, np.float64, ["C", "W"])  # a broadcast s0 is read-only
+        per_sequence = batched and self.reduce == "none"
+        if self.generator == "scalar":
+            J, grads, a0 = self._scalar(arrays, xs_b, ys_b, s0_b, per_sequence)
+        else:
+            J, grads, a0 = self._matrix(arrays, xs_b, ys_b, s0_b, per_sequence)
+        if self.spec.initial_state_parameter:
+            grads["s0"] = a0 if per_sequence else a0.sum(axis=0)
+        if not (math.isfinite(J.sum()) and all(math.isfinite(value.sum()) for value in grads.values())):
+            raise overflow_error("a non-finite result")
+        if not batched:
+            return float(J[0]), {name: value[0] if per_sequence else value for name, value in grads.items()}
+        if self.reduce == "none":
+            return J, grads
+        B = J.shape[0]
+        scale = 1.0 / B if self.reduce == "mean" else 1.0
+        return float(J.sum()) * scale, {name: value * scale if scale != 1.0 else value
+                                        for name, value in grads.items()}
+
+    def _scalar(self, arrays: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, per_sequence: bool):
+        names = differentiated_parameters(self.spec)
+        p = np.concatenate([arrays[name].ravel() for name in names]) if names else np.empty(0)
+        B = xs.shape[0]
+        sizes = [int(np.prod(self.spec.shapes[name])) for name in names]
+        G = np.zeros((B if per_sequence else 1, sum(sizes)))
+        J, A0 = np.empty(B), np.empty((B, s0.shape[1]))
+        self.module.run(p, xs, ys, s0, J, G, A0, per_sequence)
+        grads, position = {}, 0
+        for name, size in zip(names, sizes):
+            shape = self.spec.shapes[name]
+            block = G[:, position:position + size]
+            grads[name] = block.reshape((B, *shape)) if per_sequence else block[0].reshape(shape)
+            position += size
+        return J, grads, A0
+
+    def _matrix(self, arrays: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, per_sequence: bool):
+        spec, (B, z, e) = self.spec, xs.shape
+        n, m = spec.n, spec.m
+        X, Y = np.ascontiguousarray(xs.transpose(1, 0, 2)), np.ascontiguousarray(ys.transpose(1, 0, 2))
+        b = arrays["b"] if spec.bias else np.zeros(n)
+        c = arrays["c"] if spec.bias else np.zeros(m)
+        W, U, V = (np.ascontiguousarray(arrays[k]) for k in ("W", "U", "V"))
+        J, u, S = np.zeros(B), np.empty((z, B, n)), np.empty((z + 1, B, n))
+        G, R = np.empty((z, B, m)), np.empty((z, B, n))
+        module = self.module
+        module.forward_backward(W, U, V, np.ascontiguousarray(b), np.ascontiguousarray(c), X, Y, s0, J, u, S, G, R)
+        lead = (B,) if per_sequence else ()
+        GW, GU, GV = np.empty((*lead, n, e)), np.empty((*lead, n, n)), np.empty((*lead, m, n))
+        Gb, Gc = np.empty((*lead, n)), np.empty((*lead, m))
+        (module.per_sequence if per_sequence else module.summed)(X, S, G, R, GW, GU, GV, Gb, Gc)
+        grads = {"W": GW, "U": GU, "V": GV}
+        if spec.bias:
+            grads |= {"b": Gb, "c": Gc}
+        A0 = R[0] @ U if spec.initial_state_parameter else None  # ∂J/∂s_0 = Uᵀ r_1
+        return J, grads, A0
+
+
+def compile_loop(spec: RNNSpec, *, reduce: str = "none", generator: str | None = None,
+                 use_cache: bool = True) -> LoopCompiled:
+    """Compile ``spec``'s loss and gradients with the time loop in machine code (Numba).
+
+    Args:
+        spec: the model (any z: the kernels are per step; the cache key does not contain z).
+        reduce: ``"none"`` | ``"sum"`` | ``"mean"`` over the batch.
+        generator: ``"scalar"`` or ``"matrix"``; default :func:`choose_generator`.
+        use_cache: read the on-disk kernel cache (:mod:`symrnn.numeric.cache`); it is always written.
+
+    Raises:
+        SymRNNError: numba is not installed.
+    """
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"unknown reduce {reduce!r}; choose one of {', '.join(REDUCTIONS)}")
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        from ..errors import SymRNNError
+
+        raise SymRNNError("the loop backend needs numba: pip install numba") from None
+    generator = generator or choose_generator(spec)
+    module, hit = kernel_module(spec, generator, use_cache=use_cache)
+    entry = module.run if generator == "scalar" else module.forward_backward
+    return LoopCompiled(spec, entry, "", "loop", reduce, generator, module, hit)
