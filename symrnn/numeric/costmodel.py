@@ -25,7 +25,7 @@ SHIPPED = Path(__file__).with_name("costmodel.json")
 # Backends the model may choose (llvm only where its unrolled program compiles quickly).
 CHOICES = ("loop-scalar", "loop-matrix", "matrix", "llvm")
 LLVM_MAX_SIZE = 1024  # z·n²: beyond it the unrolled LLVM program takes seconds to minutes to compile
-SCALAR_MAX_N = 8  # the scalar loop kernels grow like n² per step (and so does today's SymPy step program)
+SCALAR_MAX_N = 4  # = loop.SCALAR_MAX_N: the scalar kernels compile slowly beyond it
 
 
 def machine_key() -> str:
