@@ -252,6 +252,8 @@ def main() -> int:
                 if "torch.compile" not in peers and "torch.compile" in torch_run:
                     times["torch.compile"] = f"z > {TORCH_COMPILE_MAX_Z}"
                 rows.append((n, z, B, times))
+                if args.json:  # after every cell, so an interrupted run keeps what it measured
+                    write_json(args.json, rows, per_sequence_rows, compile_rows, first_rows, peak)
                 print(f"n={n:3d} z={z:3d} B={B:5d}: " + ", ".join(
                     f"{k} {v * 1e6:.0f}µs" if isinstance(v, float) else f"{k}: {v}" for k, v in times.items())
                     + f"  [{time.perf_counter() - started_all:.0f} s]", flush=True)
@@ -259,15 +261,19 @@ def main() -> int:
                 per_sequence_rows += per_sequence_cell(spec, rng, jax_run, torch_run)
     print_tables(rows, per_sequence_rows, compile_rows, first_rows, peak)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as stream:
-            json.dump({"rows": rows, "per_sequence": per_sequence_rows, "compile": compile_rows,
-                       "first": first_rows, "peak": peak}, stream, indent=1)
+        write_json(args.json, rows, per_sequence_rows, compile_rows, first_rows, peak)
     if args.store or args.ship:
         model = cost_model(rows, compile_rows)
         print(f"\ncost model written to {costmodel.store(model, shipped=args.ship)}")
     print(f"\nall methods agree with the oracle to {AGREEMENT:g}" if not failures else f"\n{failures} disagreements")
     print(f"total {time.perf_counter() - started_all:.0f} s")
     return 1 if failures else 0
+
+
+def write_json(path: str, rows, per_sequence_rows, compile_rows, first_rows, peak) -> None:
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump({"rows": rows, "per_sequence": per_sequence_rows, "compile": compile_rows,
+                   "first": first_rows, "peak": peak}, stream, indent=1)
 
 
 def per_sequence_cell(spec: RNNSpec, rng, jax_run, torch_run) -> list:

@@ -19,7 +19,7 @@ ORACLE_TOLERANCE = 1e-12  # issue 13: every new backend vs the NumPy oracle, rel
 ACTIVATIONS, LOSSES = ("tanh", "sigmoid", "relu", "identity"), ("sse", "ce")
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=None)  # noqa: UP033 - "cache" names the disk-cache module here
 def compiled(spec: RNNSpec, generator: str, reduce: str):
     return compile_loop(spec, generator=generator, reduce=reduce)
 
@@ -27,7 +27,8 @@ def compiled(spec: RNNSpec, generator: str, reduce: str):
 def random_call(rng: np.random.Generator, spec: RNNSpec, batch: int | None):
     n, e, m, z = spec.n, spec.e, spec.m, spec.z
     lead = () if batch is None else (batch,)
-    params = {"W": rng.normal(0, 0.8, (n, e)), "U": rng.normal(0, 0.5, (n, n)), "V": rng.normal(0, 0.8, (m, n))}
+    params = {"W": rng.normal(0, 0.8, (n, e)), "U": rng.normal(0, 0.5, (n, n)),
+              "V": rng.normal(0, 0.8, (m, n))}
     if spec.bias:
         params |= {"b": rng.normal(0, 0.5, n), "c": rng.normal(0, 0.5, m)}
     xs = rng.normal(0, 1, (*lead, z, e))
@@ -61,7 +62,8 @@ def check_every_mode(spec: RNNSpec, generator: str, seed: int) -> None:
             else:
                 scale = 1.0 / batch if reduce == "mean" else 1.0
                 expected = (J_ref.sum() * scale, {k: v.sum(axis=0) * scale for k, v in grads_ref.items()})
-            assert {k: np.shape(v) for k, v in grads.items()} == {k: np.shape(v) for k, v in expected[1].items()}
+            shapes = {k: np.shape(v) for k, v in expected[1].items()}
+            assert {k: np.shape(v) for k, v in grads.items()} == shapes
             assert worst_error((J, grads), expected) < ORACLE_TOLERANCE, (generator, reduce, batch)
 
 
@@ -73,7 +75,8 @@ SETTINGS = [("tanh", "sse", True, True), ("sigmoid", "ce", False, False), ("relu
 
 @pytest.mark.parametrize("activation, loss, bias, s0_parameter", SETTINGS)
 @pytest.mark.parametrize("generator", ["scalar", "matrix"])
-def test_backend_matches_oracle(generator: str, activation: str, loss: str, bias: bool, s0_parameter: bool) -> None:
+def test_backend_matches_oracle(generator: str, activation: str, loss: str, bias: bool,
+                                s0_parameter: bool) -> None:
     spec = RNNSpec(z=4, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias,
                    initial_state_parameter=s0_parameter)
     check_every_mode(spec, generator, seed=len(activation) + 7 * bias)
@@ -97,7 +100,8 @@ def test_matrix_generator_whole_vector_loss() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("activation, loss, bias", itertools.product(ACTIVATIONS, LOSSES, (True, False)))
 def test_full_product_matches_oracle(activation: str, loss: str, bias: bool) -> None:
-    spec = RNNSpec(z=3, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias, initial_state_parameter=True)
+    spec = RNNSpec(z=3, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias,
+                   initial_state_parameter=True)
     for generator in ("scalar", "matrix"):
         check_every_mode(spec, generator, seed=11)
 
@@ -179,3 +183,48 @@ def test_disk_cache_hit_miss_corrupted_deleted(cache_dir) -> None:
     assert not _fresh_result(CACHED_SPEC).cache_hit
     module, hit = kernel_module(CACHED_SPEC, "scalar")
     assert hit and hasattr(module, "run")
+
+
+def test_registered_as_compile_backend() -> None:
+    import symrnn
+
+    spec = RNNSpec(z=6, e=2, n=3, m=2, activation="tanh", loss="sse", initial_state_parameter=True)
+    function = symrnn.compile(spec, backend="loop")  # the kernel of the tanh/sse spec above (cache hit)
+    call = random_call(np.random.default_rng(4), spec, 2)
+    assert function.backend == "loop"
+    assert worst_error(function(*call), oracle(spec, *call)) < ORACLE_TOLERANCE
+
+
+# ---------------------------------------------------------------------------------------------- cost model
+def test_cost_model_interpolates_measured_times_and_chooses(monkeypatch, tmp_path) -> None:
+    from symrnn.numeric import costmodel
+
+    cells = [[n, z, B, {"loop-matrix": 1e-6 * z * (B if n == 2 else 2 * B), "matrix": 1e-6 * z * 1.5 * B,
+                        "llvm": 1e-7 * z * n * n * B}]
+             for n in (2, 32) for z in (4, 64) for B in (1, 1024)]
+    model = {"cells": cells, "compile": {"matrix": [[2, 4, 0.5], [32, 64, 0.9]]}}
+    monkeypatch.setattr(costmodel, "load", lambda: model)
+    predicted = costmodel.predict(model, 2, 16, 32)  # between grid points: geometric interpolation
+    assert predicted["loop-matrix"] == pytest.approx(1e-6 * 16 * 32)
+    assert predicted["matrix"] == pytest.approx(1.5e-6 * 16 * 32)
+    assert costmodel.choose_backend(RNNSpec(z=16, e=2, n=2, m=2), 32) == "llvm"  # 4e-7·z·B: the least
+    assert costmodel.choose_backend(RNNSpec(z=64, e=32, n=32, m=2), 1024) == "matrix"  # llvm not allowed
+    assert costmodel.choose_backend(RNNSpec(z=4096, e=2, n=300, m=2), 10**6) == "matrix"  # clamped
+    assert costmodel.estimate_compile_seconds(RNNSpec(z=50, e=2, n=30, m=2), "matrix") == 0.9
+    monkeypatch.setattr(costmodel, "load", lambda: None)
+    assert costmodel.choose_backend(RNNSpec(z=16, e=2, n=2, m=2), 1) == "loop-matrix"  # no model: loop
+
+
+def test_cost_model_files_are_read_and_a_corrupted_one_ignored(monkeypatch, tmp_path) -> None:
+    from symrnn.numeric import costmodel
+
+    monkeypatch.setenv(cache.ENVIRONMENT_VARIABLE, str(tmp_path / "kernels"))
+    monkeypatch.setattr(costmodel, "SHIPPED", tmp_path / "shipped.json")
+    costmodel.load.cache_clear()
+    assert costmodel.load() is None
+    path = costmodel.store({"cells": [[2, 4, 1, {"matrix": 1.0}]]})
+    assert path.parent == tmp_path and costmodel.load()["cells"][0][3] == {"matrix": 1.0}
+    path.write_text("{ not json")
+    costmodel.load.cache_clear()
+    assert costmodel.load() is None
+    costmodel.load.cache_clear()

@@ -28,8 +28,8 @@ _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
 def cache_directory() -> Path:
-    """``$SYMRNN_CACHE_DIR``, else ``%LOCALAPPDATA%``, ``~/Library/Caches`` or ``$XDG_CACHE_HOME`` (``~/.cache``)
-    followed by ``symrnn/kernels``."""
+    """``$SYMRNN_CACHE_DIR``, else ``%LOCALAPPDATA%``, ``~/Library/Caches`` or ``$XDG_CACHE_HOME``
+    (``~/.cache``) followed by ``symrnn/kernels``."""
     override = os.environ.get(ENVIRONMENT_VARIABLE)
     if override:
         return Path(override)
