@@ -34,7 +34,7 @@ from ..spec import RNNSpec
 from .arrays import validate_call
 from .compile import CompiledRNN, overflow_error
 
-GENERATOR_VERSION = "loop-2"  # part of every cache key: bump when the generated code changes meaning
+GENERATOR_VERSION = "loop-3"  # part of every cache key: bump when the generated code changes meaning
 REDUCTIONS = ("none", "sum", "mean")
 # The scalar generator for n up to this; beyond it the matrix generator, for cells that have one. Its
 # straight-line code grows like n² per step and Numba's compile time faster than that: measured cold,
@@ -271,6 +271,39 @@ MATRIX_SIGNATURE = ("void(float64[:, ::1], float64[:, ::1], float64[:, ::1], flo
                     "float64[:, :, ::1], float64[:, :, ::1], float64[:, :, ::1], float64[:, :, ::1])")
 
 _MATRIX_RUN = '''
+
+SMALL_PRODUCT = 1024  # k·c of a product (k, c) at most this: explicit loops instead of a BLAS call
+
+
+@njit(cache=True, nogil=True)
+def mm(A, B, out):
+    """out = A @ B (C-contiguous): explicit loops for small right factors (no BLAS call, no BLAS threads),
+    BLAS otherwise."""
+    if B.shape[0] * B.shape[1] > SMALL_PRODUCT:
+        np.dot(A, B, out)
+        return
+    for i in range(A.shape[0]):
+        for q in range(B.shape[1]):
+            out[i, q] = 0.0
+        for j in range(A.shape[1]):
+            a = A[i, j]
+            for q in range(B.shape[1]):
+                out[i, q] += a * B[j, q]
+
+
+@njit(cache=True, nogil=True)
+def mtm(A, B, out):
+    """out = Aᵀ @ B summed over the rows of A (r, a) and B (r, c): outer products row by row when small."""
+    if A.shape[1] * B.shape[1] > SMALL_PRODUCT:
+        np.dot(np.ascontiguousarray(A.T), B, out)
+        return
+    out[:, :] = 0.0
+    for row in range(A.shape[0]):
+        for i in range(A.shape[1]):
+            a = A[row, i]
+            for q in range(B.shape[1]):
+                out[i, q] += a * B[row, q]
+
 @njit(MATRIX_SIGNATURE, cache=True, nogil=True)
 def forward_backward(W, U, V, b, c, X, Y, s0, J, u, S, G, R):
     """The batch at once, t outermost (X (z, B, e), Y (z, B, m)): u_t = W x_t + U s_(t-1) + b, s_t = f(u_t),
@@ -278,11 +311,11 @@ def forward_backward(W, U, V, b, c, X, Y, s0, J, u, S, G, R):
     z, B, e = X.shape[0], X.shape[1], X.shape[2]
     n, m = U.shape[0], V.shape[0]
     UT = np.ascontiguousarray(U.T)
-    np.dot(X.reshape(z * B, e), np.ascontiguousarray(W.T), u.reshape(z * B, n))
+    mm(X.reshape(z * B, e), np.ascontiguousarray(W.T), u.reshape(z * B, n))
     S[0] = s0
     work = np.empty((B, n))
     for t in range(z):
-        np.dot(S[t], UT, work)
+        mm(S[t], UT, work)
         ut = u[t]
         st = S[t + 1]
         for i in range(B):
@@ -291,17 +324,17 @@ def forward_backward(W, U, V, b, c, X, Y, s0, J, u, S, G, R):
                 ut[i, k] = v
                 st[i, k] = f(v)
     G2 = G.reshape(z * B, m)
-    np.dot(S[1:].reshape(z * B, n), np.ascontiguousarray(V.T), G2)
+    mm(S[1:].reshape(z * B, n), np.ascontiguousarray(V.T), G2)
     Y2 = Y.reshape(z * B, m)
     for row in range(z * B):
         for k in range(m):
             G2[row, k] += c[k]
         J[row % B] += loss_row(G2[row], Y2[row], G2[row])
-    np.dot(G2, V, R.reshape(z * B, n))
+    mm(G2, V, R.reshape(z * B, n))
     work[:, :] = 0.0
     for t in range(z - 1, -1, -1):
         if t < z - 1:
-            np.dot(R[t + 1], U, work)
+            mm(R[t + 1], U, work)
         rt = R[t]
         ut = u[t]
         st = S[t + 1]
@@ -317,41 +350,42 @@ def summed(X, S, G, R, GW, GU, GV, Gb, Gc):
     n, m = R.shape[2], G.shape[2]
     R2 = R.reshape(z * B, n)
     G2 = G.reshape(z * B, m)
-    RT = np.ascontiguousarray(R2.T)
-    GT = np.ascontiguousarray(G2.T)
-    np.dot(RT, X.reshape(z * B, e), GW)
-    np.dot(RT, S[:z].reshape(z * B, n), GU)
-    np.dot(GT, S[1:].reshape(z * B, n), GV)
-    for k in range(n):
-        Gb[k] = RT[k].sum()
-    for k in range(m):
-        Gc[k] = GT[k].sum()
+    mtm(R2, X.reshape(z * B, e), GW)
+    mtm(R2, S[:z].reshape(z * B, n), GU)
+    mtm(G2, S[1:].reshape(z * B, n), GV)
+    Gb[:] = 0.0
+    Gc[:] = 0.0
+    for row in range(z * B):
+        for k in range(n):
+            Gb[k] += R2[row, k]
+        for k in range(m):
+            Gc[k] += G2[row, k]
 
 
 @njit(cache=True, nogil=True)
 def per_sequence(X, S, G, R, GW, GU, GV, Gb, Gc):
-    """One gradient per sequence: GW[i] = Σ_t r_t x_tᵀ etc. as small GEMMs per sequence."""
+    """One gradient per sequence: GW[i] = Σ_t r_t x_tᵀ etc. as small products per sequence."""
     z, B, e = X.shape[0], X.shape[1], X.shape[2]
     n, m = R.shape[2], G.shape[2]
-    RT = np.empty((n, z))
-    GT = np.empty((m, z))
+    Ri = np.empty((z, n))
+    Gi = np.empty((z, m))
     Xi = np.empty((z, e))
     Sp = np.empty((z, n))
     Sn = np.empty((z, n))
     for i in range(B):
         for t in range(z):
-            RT[:, t] = R[t, i]
-            GT[:, t] = G[t, i]
+            Ri[t] = R[t, i]
+            Gi[t] = G[t, i]
             Xi[t] = X[t, i]
             Sp[t] = S[t, i]
             Sn[t] = S[t + 1, i]
-        np.dot(RT, Xi, GW[i])
-        np.dot(RT, Sp, GU[i])
-        np.dot(GT, Sn, GV[i])
+        mtm(Ri, Xi, GW[i])
+        mtm(Ri, Sp, GU[i])
+        mtm(Gi, Sn, GV[i])
         for k in range(n):
-            Gb[i, k] = RT[k].sum()
+            Gb[i, k] = Ri[:, k].sum()
         for k in range(m):
-            Gc[i, k] = GT[k].sum()
+            Gc[i, k] = Gi[:, k].sum()
 '''
 
 
