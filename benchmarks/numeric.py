@@ -257,7 +257,7 @@ def main() -> int:
                 print(f"n={n:3d} z={z:3d} B={B:5d}: " + ", ".join(
                     f"{k} {v * 1e6:.0f}µs" if isinstance(v, float) else f"{k}: {v}" for k, v in times.items())
                     + f"  [{time.perf_counter() - started_all:.0f} s]", flush=True)
-            if (n, z) in PER_SEQUENCE_CELLS and not args.quick:
+            if (n, z) in PER_SEQUENCE_CELLS:
                 per_sequence_rows += per_sequence_cell(spec, rng, jax_run, torch_run)
     print_tables(rows, per_sequence_rows, compile_rows, first_rows, peak)
     if args.json:

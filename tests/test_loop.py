@@ -228,3 +228,13 @@ def test_cost_model_files_are_read_and_a_corrupted_one_ignored(monkeypatch, tmp_
     costmodel.load.cache_clear()
     assert costmodel.load() is None
     costmodel.load.cache_clear()
+
+
+def test_cost_model_builds_its_choice() -> None:
+    from symrnn.numeric import costmodel
+
+    spec = RNNSpec(z=5, e=2, n=3, m=2, activation="tanh", loss="sse", initial_state_parameter=True)
+    call = random_call(np.random.default_rng(6), spec, None)
+    for choice in ("loop-scalar", "loop-matrix", "matrix"):
+        assert worst_error(costmodel.build(spec, choice)(*call), oracle(spec, *call)) < ORACLE_TOLERANCE
+    assert costmodel.choose_backend(spec, 1) in costmodel.allowed(spec)

@@ -140,6 +140,17 @@ def choose_backend(spec: RNNSpec, batch: int) -> str:
     return min(predictions, key=predictions.get)
 
 
+def build(spec: RNNSpec, choice: str, *, reduce: str = "none"):
+    """The compiled function for a :func:`choose_backend` answer (``reduce`` applies to the loop only)."""
+    if choice.startswith("loop-"):
+        from .loop import compile_loop
+
+        return compile_loop(spec, generator=choice.removeprefix("loop-"), reduce=reduce)
+    from .compile import compile_spec
+
+    return compile_spec(spec, backend=choice)
+
+
 def estimate_compile_seconds(spec: RNNSpec, backend: str) -> float:
     """Up-front estimate of the time to build ``backend`` for ``spec`` (from the measured compile table;
     a kernel already in the disk cache costs only its load). Unknown: ``inf``."""
