@@ -56,7 +56,7 @@ def test_batch_rule() -> None:
 
 
 def test_backend_is_keyword_only_and_listed() -> None:
-    assert BACKENDS == ("numpy", "llvm", "matrix", "scan", "auto")
+    assert BACKENDS == ("numpy", "llvm", "matrix", "scan", "auto", "loop")
     with pytest.raises(TypeError):
         symrnn.compile(RNNSpec(), "matrix")  # type: ignore[misc]
     with pytest.raises(TypeError, match="RNNSpec"):

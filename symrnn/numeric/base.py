@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import SymRNNError
 from ..spec import RNNSpec
 
-BACKENDS = ("numpy", "llvm", "matrix", "scan", "auto")
+BACKENDS = ("numpy", "llvm", "matrix", "scan", "auto", "loop")
 REDUCTIONS = ("none", "sum", "mean")
 
 # Compile cost of the unrolled straight-line backends, measured on 2 cores (benchmarks/numeric.py):

@@ -8,6 +8,7 @@ from ..spec import RNNSpec
 from .auto import compile_auto
 from .base import BACKENDS, REDUCTIONS, CompiledRNN, refuse_slow_compile
 from .llvm import compile_llvm
+from .loop import compile_loop
 from .matrix import compile_matrix_backend
 from .scan import compile_scan
 from .unrolled import compile_unrolled
@@ -16,7 +17,7 @@ __all__ = ["BACKENDS", "CompiledRNN", "compile_spec"]
 
 BUILDERS: dict[str, Callable[..., CompiledRNN]] = {
     "numpy": compile_unrolled, "llvm": compile_llvm, "matrix": compile_matrix_backend,
-    "scan": compile_scan, "auto": compile_auto,
+    "scan": compile_scan, "auto": compile_auto, "loop": compile_loop,
 }
 
 
@@ -28,8 +29,9 @@ def compile_spec(spec: RNNSpec, *, backend: str = "auto", reduce: str = "none", 
         backend: ``"auto"`` (LLVM straight-line code for small programs and batches when SymEngine is
             installed, the matrix backend otherwise), ``"matrix"`` (the engine's matrix program as
             matmuls over the batch; any z), ``"scan"`` (one step and its VJP compiled, looped; any z),
-            ``"numpy"`` (the lambdified unrolled program) or ``"llvm"`` (the same as machine code
-            through SymEngine: ``pip install symrnn[fast]``).
+            ``"numpy"`` (the lambdified unrolled program), ``"llvm"`` (the same as machine code
+            through SymEngine: ``pip install symrnn[fast]``) or ``"loop"`` (the forward and backward
+            time loops compiled by Numba; kernels cached on disk; any z).
         reduce: ``"none"``: per-sequence results for a batch; ``"sum"`` or ``"mean"`` over the batch.
         allow_slow: compile an unrolled backend even when that is estimated to take over two seconds.
 
