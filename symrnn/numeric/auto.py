@@ -12,6 +12,7 @@ from ..spec import RNNSpec
 from .base import CompiledRNN, estimated_compile_seconds
 from .llvm import compile_llvm
 from .matrix import compile_matrix_backend
+from .scan import compile_scan
 
 # auto compiles LLVM straight-line code only while that takes about a second at most ...
 LLVM_AUTO_SECONDS = 1.0
@@ -33,9 +34,17 @@ class AutoCompiled(CompiledRNN):
 
 
 def compile_auto(spec: RNNSpec, *, reduce: str = "none") -> AutoCompiled:
-    """``auto``: LLVM (when installed and quick to compile) for small batches, the matrix backend otherwise."""
+    """``auto``: for small batches LLVM straight-line code when it compiles quickly, else the scan backend
+    (one step compiled) when that does; the matrix backend for large batches and everything else.
+
+    Measured (benchmarks/cells.py): at B = 1 the matrix backend pays NumPy's per-call overhead at every
+    step, so LLVM code (12–25 µs) or the compiled step (100–350 µs) beat it (300–1,700 µs).
+    """
     large = compile_matrix_backend(spec)
-    quick = estimated_compile_seconds(spec, "llvm") <= LLVM_AUTO_SECONDS
-    small = compile_llvm(spec) if symengine_available() and quick else None
-    chosen = "llvm+matrix" if small is not None else "matrix"
+    small, chosen = None, "matrix"
+    if symengine_available():
+        if estimated_compile_seconds(spec, "llvm") <= LLVM_AUTO_SECONDS:
+            small, chosen = compile_llvm(spec), "llvm+matrix"
+        elif estimated_compile_seconds(spec.replace(z=1), "llvm") <= LLVM_AUTO_SECONDS:
+            small, chosen = compile_scan(spec), "scan+matrix"
     return AutoCompiled(spec, large.function, large.source, f"auto ({chosen})", reduce, small, large)
