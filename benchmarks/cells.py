@@ -16,6 +16,7 @@ Times are medians of repeated calls (compile and jit excluded; the time to first
 separately). symrnn returns per-sequence gradients for a batch (as the oracle does); PyTorch and JAX
 return the gradient of the summed loss, so for B=1024 symrnn's are summed over the batch to compare.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,19 +78,30 @@ def derive_child(name: str) -> None:
 
 def run_derivations(quick: bool) -> list[dict]:
     runs = 1 if quick else 3
-    print("== 1. Derivation time of every gradient (each run in a fresh interpreter; imports excluded; "
-          f"{runs} run{'s' if runs > 1 else ''} each, the target judged on the median) ==")
-    print(f"{'case':28s} {'route call (e = m = n)':48s} {'median s':>9s} {'min s':>6s} {'child s':>8s} "
-          f"{'target':>22s}  met")
+    print(
+        "== 1. Derivation time of every gradient (each run in a fresh interpreter; imports excluded; "
+        f"{runs} run{'s' if runs > 1 else ''} each, the target judged on the median) =="
+    )
+    print(
+        f"{'case':28s} {'route call (e = m = n)':48s} {'median s':>9s} {'min s':>6s} {'child s':>8s} "
+        f"{'target':>22s}  met"
+    )
     rows = []
     for name, (route, cell, z, n, target, text) in DERIVATIONS.items():
-        call = (f"symrnn.gradients(RNNSpec(cell={cell!r},z={z},n={n}))" if route == "sympy"
-                else f"backward_fast(RNNSpec(cell={cell!r},z={z},n={n}))")
+        call = (
+            f"symrnn.gradients(RNNSpec(cell={cell!r},z={z},n={n}))"
+            if route == "sympy"
+            else f"backward_fast(RNNSpec(cell={cell!r},z={z},n={n}))"
+        )
         samples, walls, failure = [], [], None
         for _ in range(runs):
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--derive", name],
-                                  capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--derive", name],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
             walls.append(time.perf_counter() - started)
             if done.returncode != 0:
                 failure = done.stderr.strip().splitlines()[-1:]
@@ -102,10 +114,21 @@ def run_derivations(quick: bool) -> list[dict]:
         seconds = statistics.median(samples)
         met = seconds <= target if "<=" in text else seconds < target
         verdict = "yes" if met else "NO"
-        print(f"{name:28s} {call:48s} {seconds:9.2f} {min(samples):6.2f} {statistics.median(walls):8.2f} "
-              f"{text:>22s}  {verdict}", flush=True)
-        rows.append({"name": name, "seconds": seconds, "min": min(samples), "target": target, "text": text,
-                     "met": met})
+        print(
+            f"{name:28s} {call:48s} {seconds:9.2f} {min(samples):6.2f} {statistics.median(walls):8.2f} "
+            f"{text:>22s}  {verdict}",
+            flush=True,
+        )
+        rows.append(
+            {
+                "name": name,
+                "seconds": seconds,
+                "min": min(samples),
+                "target": target,
+                "text": text,
+                "met": met,
+            }
+        )
     print()
     return rows
 
@@ -133,8 +156,10 @@ def max_relative_error(J: Any, grads: dict, J_ref: Any, grads_ref: dict) -> floa
     from symrnn.numeric.reference import relative_error
 
     errors = [relative_error(np.asarray(J, dtype=float), np.asarray(J_ref, dtype=float))]
-    errors += [relative_error(np.asarray(grads[k], dtype=float), np.asarray(grads_ref[k], dtype=float))
-               for k in grads_ref]
+    errors += [
+        relative_error(np.asarray(grads[k], dtype=float), np.asarray(grads_ref[k], dtype=float))
+        for k in grads_ref
+    ]
     if set(grads) != set(grads_ref):
         return float("inf")
     return max(errors)
@@ -146,18 +171,29 @@ def torch_method(cell: str, params: dict, xs: np.ndarray, ys: np.ndarray) -> Cal
     import torch
 
     n, e = params["U"].shape[1], params["W"].shape[1]
-    module = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(e, n, num_layers=1, bias=True,
-                                                                 batch_first=True, dtype=torch.float64)
+    module = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(
+        e, n, num_layers=1, bias=True, batch_first=True, dtype=torch.float64
+    )
     with torch.no_grad():
-        for attribute, key in (("weight_ih_l0", "W"), ("weight_hh_l0", "U"),
-                               ("bias_ih_l0", "b"), ("bias_hh_l0", "b_U")):
+        for attribute, key in (
+            ("weight_ih_l0", "W"),
+            ("weight_hh_l0", "U"),
+            ("bias_ih_l0", "b"),
+            ("bias_hh_l0", "b_U"),
+        ):
             getattr(module, attribute).copy_(torch.from_numpy(params[key]))
     V = torch.from_numpy(params["V"].copy()).requires_grad_()
     c = torch.from_numpy(params["c"].copy()).requires_grad_()
     x = torch.from_numpy(xs if xs.ndim == 3 else xs[None])
     y = torch.from_numpy(ys if ys.ndim == 3 else ys[None])
-    leaves = {"W": module.weight_ih_l0, "U": module.weight_hh_l0, "b": module.bias_ih_l0,
-              "b_U": module.bias_hh_l0, "V": V, "c": c}
+    leaves = {
+        "W": module.weight_ih_l0,
+        "U": module.weight_hh_l0,
+        "b": module.bias_ih_l0,
+        "b_U": module.bias_hh_l0,
+        "V": V,
+        "c": c,
+    }
 
     def run() -> tuple:
         for leaf in leaves.values():
@@ -166,6 +202,7 @@ def torch_method(cell: str, params: dict, xs: np.ndarray, ys: np.ndarray) -> Cal
         J = 0.5 * ((h @ V.T + c - y) ** 2).sum()
         J.backward()
         return J.item(), {k: v.grad.numpy() for k, v in leaves.items()}
+
     return run
 
 
@@ -204,6 +241,7 @@ def jax_loss(cell: str):
         _, hs = jax.lax.scan(lambda carry, x_t: step(p, carry, x_t), carry, jnp.moveaxis(xs, -2, 0))
         yhat = hs @ p["V"].T + p["c"]  # (z, [B,] m)
         return 0.5 * jnp.sum((yhat - jnp.moveaxis(ys, -2, 0)) ** 2)
+
     return loss
 
 
@@ -218,6 +256,7 @@ def jax_method(cell: str, params: dict, xs: np.ndarray, ys: np.ndarray) -> tuple
     def run() -> tuple:
         J, grads = function(p, x, y)
         return jax.block_until_ready((J, grads))
+
     return run
 
 
@@ -237,9 +276,11 @@ def run_cells(quick: bool) -> tuple[list[dict], int]:
     lengths = (4, 16) if not quick else (4,)
     batches = (1, 1024)
     print("== 2. Compiled loss + every gradient: LSTM and GRU (float64, CPU) ==")
-    print("times: median µs per call of J and every gradient (compile/jit excluded); B=1: xs (z, e); "
-          "B=1024: xs (B, z, e),\n"
-          "symrnn and the oracle per-sequence gradients, torch and JAX the summed loss's")
+    print(
+        "times: median µs per call of J and every gradient (compile/jit excluded); B=1: xs (z, e); "
+        "B=1024: xs (B, z, e),\n"
+        "symrnn and the oracle per-sequence gradients, torch and JAX the summed loss's"
+    )
     # Warm up every import and each backend's first-use cost on a tiny spec: compile times are the spec's own.
     for cell in ("lstm", "gru"):
         tiny = RNNSpec(cell=cell, z=2, e=1, n=1, m=1)
@@ -274,7 +315,7 @@ def run_cells(quick: bool) -> tuple[list[dict], int]:
                         xs, ys = rng.normal(size=(z, n)), rng.normal(size=(z, n))
                     else:
                         xs, ys = rng.normal(size=(B, z, n)), rng.normal(size=(B, z, n))
-                    oracle = lambda p=params, xs=xs, ys=ys, c=cell: loss_and_gradients(p, xs, ys, cell=c)  # noqa: E731
+                    oracle = lambda p=params, xs=xs, ys=ys, c=cell: loss_and_gradients(p, xs, ys, cell=c)
                     started = time.perf_counter()
                     J_ref, grads_ref = oracle()
                     first = {"oracle": time.perf_counter() - started}
@@ -312,8 +353,10 @@ def run_cells(quick: bool) -> tuple[list[dict], int]:
                             J, grads = float(np.sum(J)), {k: v.sum(axis=0) for k, v in grads.items()}
                         errors[name] = max_relative_error(J, grads, J_ref, grads_ref)
                         if errors[name] > AGREEMENT:
-                            print(f"DISAGREES: {name} on {cell} B={B} z={z} n={n}: "
-                                  f"max relative error {errors[name]:.2e}")
+                            print(
+                                f"DISAGREES: {name} on {cell} B={B} z={z} n={n}: "
+                                f"max relative error {errors[name]:.2e}"
+                            )
                             failures += 1
                     times = {}
                     for name, call in calls.items():
@@ -324,13 +367,25 @@ def run_cells(quick: bool) -> tuple[list[dict], int]:
                     times["torch best"] = min(agreed) if agreed else None
                     ours = {b: times[b] for b in compiled if times[b] is not None}
                     best = min(ours, key=ours.get) if ours else None
-                    row = {"cell": cell, "n": n, "z": z, "B": B, "times": times, "first": first,
-                           "errors": errors, "best": best, "skipped": skipped, "auto": auto_chosen}
+                    row = {
+                        "cell": cell,
+                        "n": n,
+                        "z": z,
+                        "B": B,
+                        "times": times,
+                        "first": first,
+                        "errors": errors,
+                        "best": best,
+                        "skipped": skipped,
+                        "auto": auto_chosen,
+                    }
                     rows.append(row)
                     shown = fmt_us(times[best] if best else None)
-                    print(f"  {cell} n={n} z={z:2d} B={B:4d}: best {best} {shown} µs, "
-                          + ", ".join(f"{k} {fmt_us(times[k])} µs" for k in ("oracle", *EXTERNAL)),
-                          flush=True)
+                    print(
+                        f"  {cell} n={n} z={z:2d} B={B:4d}: best {best} {shown} µs, "
+                        + ", ".join(f"{k} {fmt_us(times[k])} µs" for k in ("oracle", *EXTERNAL)),
+                        flush=True,
+                    )
     print_cell_tables(rows)
     return rows, failures
 
@@ -341,18 +396,29 @@ def fmt_us(value: float | None) -> str:
 
 def print_cell_tables(rows: list[dict]) -> None:
     names = ("auto", "llvm", "matrix", "scan", "oracle", "torch", "torch1", "jax")
-    print("\nTimes (µs per call, median; '—' = not compiled: llvm skipped when its estimated compile > 2 s; "
-          f"torch: {TORCH_THREADS} intra-op threads (default), torch1: one thread)")
-    print(f"{'cell':5s} {'n':>2s} {'z':>3s} {'B':>5s} " + " ".join(f"{k:>9s}" for k in names)
-          + f"  {'best':>7s}  auto uses")
+    print(
+        "\nTimes (µs per call, median; '—' = not compiled: llvm skipped when its estimated compile > 2 s; "
+        f"torch: {TORCH_THREADS} intra-op threads (default), torch1: one thread)"
+    )
+    print(
+        f"{'cell':5s} {'n':>2s} {'z':>3s} {'B':>5s} "
+        + " ".join(f"{k:>9s}" for k in names)
+        + f"  {'best':>7s}  auto uses"
+    )
     for r in rows:
-        print(f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} "
-              + " ".join(f"{fmt_us(r['times'].get(k)):>9s}" for k in names)
-              + f"  {r['best'] or '—':>7s}  {r['auto']}")
-    print("\nRatios (time of the other method / symrnn's best: > 1 means symrnn is faster; "
-          "torch: the faster of its default threads and one thread)")
-    print(f"{'cell':5s} {'n':>2s} {'z':>3s} {'B':>5s} {'best µs':>9s} {'vs oracle':>10s} {'vs torch':>9s} "
-          f"{'vs jax':>8s}  targets")
+        print(
+            f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} "
+            + " ".join(f"{fmt_us(r['times'].get(k)):>9s}" for k in names)
+            + f"  {r['best'] or '—':>7s}  {r['auto']}"
+        )
+    print(
+        "\nRatios (time of the other method / symrnn's best: > 1 means symrnn is faster; "
+        "torch: the faster of its default threads and one thread)"
+    )
+    print(
+        f"{'cell':5s} {'n':>2s} {'z':>3s} {'B':>5s} {'best µs':>9s} {'vs oracle':>10s} {'vs torch':>9s} "
+        f"{'vs jax':>8s}  targets"
+    )
     for r in rows:
         t = r["times"]
         if r["best"] is None:
@@ -365,22 +431,31 @@ def print_cell_tables(rows: list[dict]) -> None:
         else:
             r["met"] = {"oracle ≥1×": ro >= 1}
         marks = ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in r["met"].items())
-        print(f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} {fmt_us(b):>9s} {ro:10.2f} {rt:9.2f} "
-              f"{rj:8.2f}  {marks}")
-    print("\nTime to first result (s): symrnn compile + first call at B=1 (the compiled function is "
-          "reused at B=1024: first call only);\ntorch: module setup + first call; "
-          "jax: jit trace/compile + first call")
+        print(
+            f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} {fmt_us(b):>9s} {ro:10.2f} {rt:9.2f} "
+            f"{rj:8.2f}  {marks}"
+        )
+    print(
+        "\nTime to first result (s): symrnn compile + first call at B=1 (the compiled function is "
+        "reused at B=1024: first call only);\ntorch: module setup + first call; "
+        "jax: jit trace/compile + first call"
+    )
     print(f"{'cell':5s} {'n':>2s} {'z':>3s} {'B':>5s} " + " ".join(f"{k:>9s}" for k in names))
     for r in rows:
-        print(f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} "
-              + " ".join(f"{r['first'][k]:9.3f}" if k in r["first"] else f"{'—':>9s}" for k in names))
-    print("\nMax relative error vs the oracle "
-          "(B=1024: symrnn's per-sequence gradients summed over the batch)")
+        print(
+            f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} "
+            + " ".join(f"{r['first'][k]:9.3f}" if k in r["first"] else f"{'—':>9s}" for k in names)
+        )
+    print(
+        "\nMax relative error vs the oracle (B=1024: symrnn's per-sequence gradients summed over the batch)"
+    )
     others = [k for k in names if k != "oracle"]
     print(f"{'cell':5s} {'n':>2s} {'z':>3s} {'B':>5s} " + " ".join(f"{k:>9s}" for k in others))
     for r in rows:
-        print(f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} "
-              + " ".join(f"{r['errors'][k]:9.1e}" if k in r["errors"] else f"{'—':>9s}" for k in others))
+        print(
+            f"{r['cell']:5s} {r['n']:2d} {r['z']:3d} {r['B']:5d} "
+            + " ".join(f"{r['errors'][k]:9.1e}" if k in r["errors"] else f"{'—':>9s}" for k in others)
+        )
     print()
 
 
@@ -391,10 +466,14 @@ def run_long(quick: bool) -> tuple[list[dict], int]:
     from symrnn.numeric.reference import loss_and_gradients
 
     Z, n = 10_000, 4
-    print(f"== 3. z = {Z:,} through backend='scan' (n = e = m = {n}; compiled for z = 4, "
-          f"called with z = {Z:,}) ==")
-    print(f"{'cell':5s} {'compile s':>10s} {'scan ms':>9s} {'oracle ms':>10s} {'oracle/scan':>12s} "
-          f"{'max rel err':>12s}")
+    print(
+        f"== 3. z = {Z:,} through backend='scan' (n = e = m = {n}; compiled for z = 4, "
+        f"called with z = {Z:,}) =="
+    )
+    print(
+        f"{'cell':5s} {'compile s':>10s} {'scan ms':>9s} {'oracle ms':>10s} {'oracle/scan':>12s} "
+        f"{'max rel err':>12s}"
+    )
     rng = np.random.default_rng(1)
     rows, failures = [], 0
     for cell in ("rnn", "lstm", "gru"):
@@ -410,10 +489,13 @@ def run_long(quick: bool) -> tuple[list[dict], int]:
         failures += error > AGREEMENT
         t_scan = median_seconds(lambda f=scan, p=params, x=xs, y=ys: f(p, x, y), True)[0]
         t_oracle = median_seconds(
-            lambda p=params, x=xs, y=ys, c=cell: loss_and_gradients(p, x, y, cell=c), True)[0]
-        print(f"{cell:5s} {compile_s:10.2f} {t_scan * 1e3:9.1f} {t_oracle * 1e3:10.1f} "
-              f"{t_oracle / t_scan:12.2f} {error:12.1e}" + ("  DISAGREES" if error > AGREEMENT else ""),
-              flush=True)
+            lambda p=params, x=xs, y=ys, c=cell: loss_and_gradients(p, x, y, cell=c), True
+        )[0]
+        print(
+            f"{cell:5s} {compile_s:10.2f} {t_scan * 1e3:9.1f} {t_oracle * 1e3:10.1f} "
+            f"{t_oracle / t_scan:12.2f} {error:12.1e}" + ("  DISAGREES" if error > AGREEMENT else ""),
+            flush=True,
+        )
         rows.append({"cell": cell, "error": error, "scan": t_scan, "oracle": t_oracle})
     print()
     return rows, failures
@@ -438,8 +520,11 @@ def main() -> int:
         except ImportError:
             versions.append(f"{module} not installed")
     print(f"cells benchmark{' (--quick)' if args.quick else ''}: " + ", ".join(versions))
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, load average at start "
-          + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "\n")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} cores, load average at start "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + "\n"
+    )
     derivations = run_derivations(args.quick)
     cells, cell_failures = run_cells(args.quick)
     _long_rows, long_failures = run_long(args.quick)
@@ -455,13 +540,21 @@ def main() -> int:
             print(f"  {r['cell']} n={r['n']} z={r['z']:2d} B={r['B']:4d}: {target:11s} {verdict}")
     met_cells = [v for r in cells for v in r.get("met", {}).values()]
     met_derive = [d["met"] for d in derivations]
-    print(f"  met: derivations {sum(met_derive)}/{len(met_derive)}, "
-          f"compiled-call targets {sum(met_cells)}/{len(met_cells)}")
+    print(
+        f"  met: derivations {sum(met_derive)}/{len(met_derive)}, "
+        f"compiled-call targets {sum(met_cells)}/{len(met_cells)}"
+    )
     failures = cell_failures + long_failures
-    print("  all methods agree with the oracle to 1e-10" if not failures
-          else f"  {failures} disagreement(s) with the oracle")
-    print("\nload average at end " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-          + f"; total {time.perf_counter() - started:.0f} s")
+    print(
+        "  all methods agree with the oracle to 1e-10"
+        if not failures
+        else f"  {failures} disagreement(s) with the oracle"
+    )
+    print(
+        "\nload average at end "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f"; total {time.perf_counter() - started:.0f} s"
+    )
     return 1 if failures else 0
 
 

@@ -1,4 +1,5 @@
 """Time of derive + LaTeX for z = 8, n = 4 (target < 5 s), and LaTeX size against z."""
+
 from __future__ import annotations
 
 import time

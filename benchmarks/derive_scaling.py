@@ -4,6 +4,7 @@ Run: python benchmarks/derive_scaling.py [--limit SECONDS]
 Each cell runs in a child process killed at the limit (60 s by default). Once naive differentiation
 times out for some (z, n), larger z with the same n is reported as over the limit without running.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     parser.add_argument("--lengths", type=int, nargs="*", default=list(LENGTHS))
     arguments = parser.parse_args()
-    print(f"| n | z | structured (s) | naive sympy.diff (s) | naive / structured |")
+    print("| n | z | structured (s) | naive sympy.diff (s) | naive / structured |")
     print("|---|---|---|---|---|")
     structured_times: dict[tuple[int, int], float] = {}
     for n in arguments.sizes:
@@ -71,7 +72,11 @@ def main() -> None:
             naive = None if naive_over else timed(_naive, z, n, arguments.limit)
             naive_over = naive is None
             show = lambda value: f"> {arguments.limit:.0f}" if value is None else f"{value:.3f}"
-            ratio = f"{naive / structured:.0f}×" if naive and structured else ("> " + f"{arguments.limit / structured:.0f}×" if structured else "")
+            ratio = (
+                f"{naive / structured:.0f}×"
+                if naive and structured
+                else ("> " + f"{arguments.limit / structured:.0f}×" if structured else "")
+            )
             print(f"| {n} | {z} | {show(structured)} | {show(naive)} | {ratio} |", flush=True)
     _print_growth(structured_times)
 

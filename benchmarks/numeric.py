@@ -11,6 +11,7 @@ ordinary ``J.sum().backward()``. Per-sequence gradients (B separate gradients) a
 table against ``jax.vmap`` and ``torch.func.vmap(grad)``. Correctness first: every method must agree
 with the NumPy oracle (symrnn.numeric.reference) to 1e-10 before it is timed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -85,6 +86,7 @@ def jax_methods() -> dict[str, Callable] | None:
             x, y = xy
             s = jnp.tanh(x @ W.T + s @ U.T + b)
             return s, 0.5 * jnp.sum((s @ V.T + c - y) ** 2)
+
         _, losses = jax.lax.scan(step, s0, (xs, ys))
         return losses.sum()
 
@@ -98,6 +100,7 @@ def jax_methods() -> dict[str, Callable] | None:
     def run_per_sequence(params, xs, ys, s0):
         J, grads = per_sequence(params, xs, ys, s0)
         return np.asarray(J), [np.asarray(g) for g in grads]
+
     return {"jax": run_summed, "jax.vmap": run_per_sequence}
 
 
@@ -126,6 +129,7 @@ def torch_methods() -> dict[str, Callable] | None:
             J = loss(*leaves, torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(s0))
             J.backward()
             return float(J.detach()), [p.grad.numpy() for p in leaves]
+
         return run
 
     def sequence_loss(W, U, V, b, c, xs, ys, s0):  # xs (z, e)
@@ -137,13 +141,16 @@ def torch_methods() -> dict[str, Callable] | None:
 
     from torch.func import grad_and_value, vmap
 
-    per_sequence = vmap(grad_and_value(sequence_loss, argnums=(0, 1, 2, 3, 4)),
-                        in_dims=(None, None, None, None, None, 0, 0, 0))
+    per_sequence = vmap(
+        grad_and_value(sequence_loss, argnums=(0, 1, 2, 3, 4)),
+        in_dims=(None, None, None, None, None, 0, 0, 0),
+    )
 
     def run_per_sequence(params, xs, ys, s0):
         tensors = [torch.from_numpy(p) for p in params]
         grads, J = per_sequence(*tensors, torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(s0))
         return J.numpy(), [g.numpy() for g in grads]
+
     return {"torch": make(batch_loss), "torch.compile": make(compiled), "torch.vmap": run_per_sequence}
 
 
@@ -201,8 +208,10 @@ def main() -> int:
     args = parser.parse_args()
     grid = QUICK if args.quick else GRID
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"symrnn {symrnn.__version__}, numpy {np.__version__}, {os.cpu_count()} cores, "
-          f"load average at start {load:.1f}")
+    print(
+        f"symrnn {symrnn.__version__}, numpy {np.__version__}, {os.cpu_count()} cores, "
+        f"load average at start {load:.1f}"
+    )
     peak = matmul_peak()
     print(f"measured float64 matmul peak: {peak:.1f} GFLOP/s\n", flush=True)
     jax_run, torch_run = jax_methods() or {}, torch_methods() or {}
@@ -219,8 +228,13 @@ def main() -> int:
                 peers.pop("torch.compile", None)
             first_seen: set[str] = set()
             for B in grid["B"]:
-                params = {"W": rng.normal(0, 0.4, (n, n)), "U": rng.normal(0, 0.3, (n, n)),
-                          "V": rng.normal(0, 0.4, (n, n)), "b": rng.normal(0, 0.1, n), "c": rng.normal(0, 0.1, n)}
+                params = {
+                    "W": rng.normal(0, 0.4, (n, n)),
+                    "U": rng.normal(0, 0.3, (n, n)),
+                    "V": rng.normal(0, 0.4, (n, n)),
+                    "b": rng.normal(0, 0.1, n),
+                    "c": rng.normal(0, 0.1, n),
+                }
                 xs, ys, s0 = rng.normal(size=(B, z, n)), rng.normal(size=(B, z, n)), np.zeros((B, n))
                 plist = [params[k] for k in order]
                 J_ref, grads_ref = _summed(loss_and_gradients(params, xs, ys, s0))
@@ -228,8 +242,9 @@ def main() -> int:
                 for name, fn in ours.items():
                     if callable(fn):
                         one = B == 1  # the single-sequence call form, as a user writes it
-                        calls[name] = (lambda f=fn, one=one: f(params, xs[0], ys[0], s0[0]) if one
-                                       else f(params, xs, ys, s0))
+                        calls[name] = lambda f=fn, one=one: (
+                            f(params, xs[0], ys[0], s0[0]) if one else f(params, xs, ys, s0)
+                        )
                 for name, run in peers.items():
                     calls[name] = lambda run=run: run(plist, xs, ys, s0)
                 times: dict[str, float | str] = {}
@@ -254,9 +269,15 @@ def main() -> int:
                 rows.append((n, z, B, times))
                 if args.json:  # after every cell, so an interrupted run keeps what it measured
                     write_json(args.json, rows, per_sequence_rows, compile_rows, first_rows, peak)
-                print(f"n={n:3d} z={z:3d} B={B:5d}: " + ", ".join(
-                    f"{k} {v * 1e6:.0f}µs" if isinstance(v, float) else f"{k}: {v}" for k, v in times.items())
-                    + f"  [{time.perf_counter() - started_all:.0f} s]", flush=True)
+                print(
+                    f"n={n:3d} z={z:3d} B={B:5d}: "
+                    + ", ".join(
+                        f"{k} {v * 1e6:.0f}µs" if isinstance(v, float) else f"{k}: {v}"
+                        for k, v in times.items()
+                    )
+                    + f"  [{time.perf_counter() - started_all:.0f} s]",
+                    flush=True,
+                )
             if (n, z) in PER_SEQUENCE_CELLS:
                 per_sequence_rows += per_sequence_cell(spec, rng, jax_run, torch_run)
     print_tables(rows, per_sequence_rows, compile_rows, first_rows, peak)
@@ -265,15 +286,28 @@ def main() -> int:
     if args.store or args.ship:
         model = cost_model(rows, compile_rows)
         print(f"\ncost model written to {costmodel.store(model, shipped=args.ship)}")
-    print(f"\nall methods agree with the oracle to {AGREEMENT:g}" if not failures else f"\n{failures} disagreements")
+    print(
+        f"\nall methods agree with the oracle to {AGREEMENT:g}"
+        if not failures
+        else f"\n{failures} disagreements"
+    )
     print(f"total {time.perf_counter() - started_all:.0f} s")
     return 1 if failures else 0
 
 
 def write_json(path: str, rows, per_sequence_rows, compile_rows, first_rows, peak) -> None:
     with open(path, "w", encoding="utf-8") as stream:
-        json.dump({"rows": rows, "per_sequence": per_sequence_rows, "compile": compile_rows,
-                   "first": first_rows, "peak": peak}, stream, indent=1)
+        json.dump(
+            {
+                "rows": rows,
+                "per_sequence": per_sequence_rows,
+                "compile": compile_rows,
+                "first": first_rows,
+                "peak": peak,
+            },
+            stream,
+            indent=1,
+        )
 
 
 def per_sequence_cell(spec: RNNSpec, rng, jax_run, torch_run) -> list:
@@ -282,8 +316,13 @@ def per_sequence_cell(spec: RNNSpec, rng, jax_run, torch_run) -> list:
     loop = compile_loop(spec, reduce="none", generator="scalar" if n <= costmodel.SCALAR_MAX_N else "matrix")
     matrix = symrnn.compile(spec, backend="matrix")
     for B in (64, 1024):
-        params = {"W": rng.normal(0, 0.4, (n, n)), "U": rng.normal(0, 0.3, (n, n)),
-                  "V": rng.normal(0, 0.4, (n, n)), "b": rng.normal(0, 0.1, n), "c": rng.normal(0, 0.1, n)}
+        params = {
+            "W": rng.normal(0, 0.4, (n, n)),
+            "U": rng.normal(0, 0.3, (n, n)),
+            "V": rng.normal(0, 0.4, (n, n)),
+            "b": rng.normal(0, 0.1, n),
+            "c": rng.normal(0, 0.1, n),
+        }
         xs, ys, s0 = rng.normal(size=(B, z, n)), rng.normal(size=(B, z, n)), np.zeros((B, n))
         plist = [params[k] for k in ("W", "U", "V", "b", "c")]
         J_ref, grads_ref = loss_and_gradients(params, xs, ys, s0)
@@ -296,17 +335,26 @@ def per_sequence_cell(spec: RNNSpec, rng, jax_run, torch_run) -> list:
         for name, call in calls.items():
             J, grads = call()
             grads = dict(zip(("W", "U", "V", "b", "c"), grads)) if isinstance(grads, list) else grads
-            error = max([relative_error(J, J_ref)] + [relative_error(grads[k], grads_ref[k]) for k in grads_ref])
+            error = max(
+                [relative_error(J, J_ref)] + [relative_error(grads[k], grads_ref[k]) for k in grads_ref]
+            )
             times[name] = median_seconds(call) if error <= AGREEMENT else "disagrees"
         out.append((n, z, B, times))
-        print(f"per-sequence n={n} z={z} B={B}: " + ", ".join(
-            f"{k} {v * 1e6:.0f}µs" if isinstance(v, float) else f"{k}: {v}" for k, v in times.items()), flush=True)
+        print(
+            f"per-sequence n={n} z={z} B={B}: "
+            + ", ".join(
+                f"{k} {v * 1e6:.0f}µs" if isinstance(v, float) else f"{k}: {v}" for k, v in times.items()
+            ),
+            flush=True,
+        )
     return out
 
 
 def cost_model(rows: list, compile_rows: list) -> dict:
-    cells = [[n, z, B, {k: v for k, v in times.items() if k in costmodel.CHOICES and isinstance(v, float)}]
-             for n, z, B, times in rows]
+    cells = [
+        [n, z, B, {k: v for k, v in times.items() if k in costmodel.CHOICES and isinstance(v, float)}]
+        for n, z, B, times in rows
+    ]
     compile_table: dict[str, list] = {}
     for n, z, name, seconds, hit in compile_rows:
         if hit:
@@ -328,9 +376,16 @@ def _us(value) -> str:
 
 
 def print_tables(rows, per_sequence_rows, compile_rows, first_rows, peak) -> None:
-    print(f"\nLoss + every gradient summed over the batch; median µs per call; matmul peak {peak:.0f} GFLOP/s.")
-    print("| n | z | B | best symrnn | µs | fastest peer | µs | ratio | GFLOP/s (% peak) | auto (model) | "
-          + " | ".join(OURS) + " | " + " | ".join(PEERS) + " |")
+    print(
+        f"\nLoss + every gradient summed over the batch; median µs per call; matmul peak {peak:.0f} GFLOP/s."
+    )
+    print(
+        "| n | z | B | best symrnn | µs | fastest peer | µs | ratio | GFLOP/s (% peak) | auto (model) | "
+        + " | ".join(OURS)
+        + " | "
+        + " | ".join(PEERS)
+        + " |"
+    )
     print("|" + "---|" * (10 + len(OURS) + len(PEERS)))
     model = costmodel.load()
     for n, z, B, times in rows:
@@ -346,26 +401,40 @@ def print_tables(rows, per_sequence_rows, compile_rows, first_rows, peak) -> Non
             chosen_time = times.get(chosen)
             if isinstance(chosen_time, float):
                 choice = f"{chosen} ({chosen_time / ours[best]:.2f}× best)"
-        print(f"| {n} | {z} | {B} | {best} | {_us(ours[best])} | {peer or '—'} | {_us(peers.get(peer))} | "
-              f"{ours[best] / peers[peer]:.2f} | {rate:.1f} ({100 * rate / peak:.0f}%) | {choice} | "
-              if peer else f"| {n} | {z} | {B} | {best} | {_us(ours[best])} | — | — | — | {rate:.1f} | {choice} | ",
-              end="")
-        print(" | ".join(_us(times.get(k)) for k in OURS) + " | " + " | ".join(_us(times.get(k)) for k in PEERS)
-              + " |")
+        print(
+            f"| {n} | {z} | {B} | {best} | {_us(ours[best])} | {peer or '—'} | {_us(peers.get(peer))} | "
+            f"{ours[best] / peers[peer]:.2f} | {rate:.1f} ({100 * rate / peak:.0f}%) | {choice} | "
+            if peer
+            else f"| {n} | {z} | {B} | {best} | {_us(ours[best])} | — | — | — | {rate:.1f} | {choice} | ",
+            end="",
+        )
+        print(
+            " | ".join(_us(times.get(k)) for k in OURS)
+            + " | "
+            + " | ".join(_us(times.get(k)) for k in PEERS)
+            + " |"
+        )
     print("\nratio = best symrnn / fastest peer (below 1: symrnn faster). —: not run (see the log line).")
     if per_sequence_rows:
         print("\nPer-sequence gradients (B separate gradients), median µs per call:")
-        print("| n | z | B | symrnn loop | symrnn matrix | jax.vmap | torch.func.vmap(grad) | best symrnn / best peer |")
+        print(
+            "| n | z | B | symrnn loop | symrnn matrix | jax.vmap | torch.func.vmap(grad) | best symrnn / best peer |"
+        )
         print("|---|---|---|---|---|---|---|---|")
         for n, z, B, times in per_sequence_rows:
             ours = [v for k, v in times.items() if k in ("loop", "matrix") and isinstance(v, float)]
             peers = [v for k, v in times.items() if "vmap" in k and isinstance(v, float)]
             ratio = f"{min(ours) / min(peers):.2f}" if ours and peers else "—"
-            print(f"| {n} | {z} | {B} | {_us(times.get('loop'))} | {_us(times.get('matrix'))} | "
-                  f"{_us(times.get('jax.vmap'))} | {_us(times.get('torch.vmap'))} | {ratio} |")
+            print(
+                f"| {n} | {z} | {B} | {_us(times.get('loop'))} | {_us(times.get('matrix'))} | "
+                f"{_us(times.get('jax.vmap'))} | {_us(times.get('torch.vmap'))} | {ratio} |"
+            )
     print("\nTime to build (s) per symrnn backend (loop: hit = kernels loaded from the disk cache):")
     for n, z, name, seconds, hit in compile_rows:
-        print(f"  n={n:3d} z={z:3d} {name:14s} {seconds:7.2f}" + ("" if hit is None else f"  cache {'hit' if hit else 'miss'}"))
+        print(
+            f"  n={n:3d} z={z:3d} {name:14s} {seconds:7.2f}"
+            + ("" if hit is None else f"  cache {'hit' if hit else 'miss'}")
+        )
     print("\nTime to first result (s) of the peers (first call: trace + compile + run):")
     for n, z, name, seconds in first_rows:
         print(f"  n={n:3d} z={z:3d} {name:14s} {seconds:7.2f}")

@@ -1,4 +1,5 @@
 """Time to derive every gradient with SymEngine (symrnn.engine.fast) against SymPy's structured route."""
+
 from __future__ import annotations
 
 import sys
@@ -37,7 +38,9 @@ def main() -> int:
         if (z, n) == (128, 16):
             worst = derive
         print(f"| {z} | {n} | {derive:.2f} | {nested:.2f} | {sympy_time} |", flush=True)
-    print(f"\ntarget: z = 128, n = 16 derived in {worst:.2f} s (< {TARGET_SECONDS} s: {'met' if worst < TARGET_SECONDS else 'missed'})")
+    print(
+        f"\ntarget: z = 128, n = 16 derived in {worst:.2f} s (< {TARGET_SECONDS} s: {'met' if worst < TARGET_SECONDS else 'missed'})"
+    )
     return 0 if worst < TARGET_SECONDS else 1
 
 

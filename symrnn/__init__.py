@@ -37,8 +37,8 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .check import CheckReport, check
     from .cells import Cell, make_cell
+    from .check import CheckReport, check
     from .engine.adjoint import Gradients
     from .formula.verify import verify
     from .latex.documents import derive

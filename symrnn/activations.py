@@ -1,8 +1,9 @@
 """The activation rule table: function, derivative, and derivative written through the output."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 from types import MappingProxyType
 
 import sympy
@@ -41,12 +42,20 @@ def _sigmoid(u: Expr) -> Expr:
     return 1 / (1 + sympy.exp(-u))
 
 
-ACTIVATIONS: Mapping[str, Activation] = MappingProxyType({
-    "tanh": Activation("tanh", sympy.tanh, lambda u: 1 - sympy.tanh(u) ** 2, lambda y: 1 - y**2, "1 - f^2"),
-    "sigmoid": Activation("sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)), lambda y: y * (1 - y), "f (1 - f)"),
-    "relu": Activation("relu", _relu, _step, None, None),
-    "identity": Activation("identity", lambda u: u, lambda u: sympy.Integer(1), lambda y: sympy.Integer(1), "1"),
-})
+ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
+    {
+        "tanh": Activation(
+            "tanh", sympy.tanh, lambda u: 1 - sympy.tanh(u) ** 2, lambda y: 1 - y**2, "1 - f^2"
+        ),
+        "sigmoid": Activation(
+            "sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)), lambda y: y * (1 - y), "f (1 - f)"
+        ),
+        "relu": Activation("relu", _relu, _step, None, None),
+        "identity": Activation(
+            "identity", lambda u: u, lambda u: sympy.Integer(1), lambda y: sympy.Integer(1), "1"
+        ),
+    }
+)
 
 
 def activation_rule(activation: str | sympy.Lambda) -> Activation:
@@ -58,4 +67,6 @@ def activation_rule(activation: str | sympy.Lambda) -> Activation:
     try:
         return ACTIVATIONS[activation]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+        ) from None

@@ -1,4 +1,5 @@
 """Matrix products on SymPy matrices built entry by entry (SymPy's generic matmul is slow on symbols)."""
+
 from __future__ import annotations
 
 import sympy

@@ -1,4 +1,5 @@
 """Three independent checks of one spec: structured vs brute force, compiled vs reference, reference vs FD."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from .numeric import reference
 from .numeric.compile import compile_spec
 from .numeric.finite_diff import central_difference_gradients
 from .spec import RNNSpec
-from .unroll import Graph, unroll
+from .unroll import unroll
 
 # Digits tried in turn when the two exact routes disagree (see structured_vs_brute).
 PRECISION_LADDER = (EXACT_DIGITS, 4 * EXACT_DIGITS, 10 * EXACT_DIGITS)
@@ -38,18 +39,27 @@ class CheckReport:
     def ok(self) -> bool:
         """All performed comparisons within their named tolerances."""
         exact = self.structured_vs_brute is None or self.structured_vs_brute <= EXACT_TOLERANCE
-        compiled_tolerance = (COMPILED_VS_REFERENCE_TOLERANCE if self.reference == "hand-written NumPy BPTT"
-                              else FINITE_DIFFERENCE_TOLERANCE)
-        return (exact and self.compiled_vs_reference <= compiled_tolerance
-                and self.reference_vs_finite_diff <= FINITE_DIFFERENCE_TOLERANCE)
+        compiled_tolerance = (
+            COMPILED_VS_REFERENCE_TOLERANCE
+            if self.reference == "hand-written NumPy BPTT"
+            else FINITE_DIFFERENCE_TOLERANCE
+        )
+        return (
+            exact
+            and self.compiled_vs_reference <= compiled_tolerance
+            and self.reference_vs_finite_diff <= FINITE_DIFFERENCE_TOLERANCE
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The stable ``check --json`` object: ``{"ok": bool, "max_rel_error": {comparison: float or None}}``."""
-        return {"ok": self.ok, "max_rel_error": {
-            "structured_vs_brute": self.structured_vs_brute,
-            "compiled_vs_reference": self.compiled_vs_reference,
-            "reference_vs_finite_diff": self.reference_vs_finite_diff,
-        }}
+        return {
+            "ok": self.ok,
+            "max_rel_error": {
+                "structured_vs_brute": self.structured_vs_brute,
+                "compiled_vs_reference": self.compiled_vs_reference,
+                "reference_vs_finite_diff": self.reference_vs_finite_diff,
+            },
+        }
 
     def __repr__(self) -> str:
         return display.check_report_repr(self)
@@ -86,10 +96,14 @@ def structured_vs_brute(spec: RNNSpec, *, seed: int = 0) -> float:
     return error
 
 
-def random_problem(spec: RNNSpec, *, seed: int = 0, batch: int = 3) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+def random_problem(
+    spec: RNNSpec, *, seed: int = 0, batch: int = 3
+) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
     """Float64 parameters, a batch of sequences and initial states for numeric checks."""
     rng = np.random.default_rng(seed)
-    params = {name: rng.uniform(-0.8, 0.8, size=spec.shapes[name]) for name in spec.parameter_names if name != "s0"}
+    params = {
+        name: rng.uniform(-0.8, 0.8, size=spec.shapes[name]) for name in spec.parameter_names if name != "s0"
+    }
     xs = rng.uniform(-1, 1, size=(batch, *spec.shapes["xs"]))
     if spec.loss == "ce":
         ys = rng.dirichlet(np.ones(spec.m), size=(batch, spec.z))
@@ -99,8 +113,15 @@ def random_problem(spec: RNNSpec, *, seed: int = 0, batch: int = 3) -> tuple[dic
     return params, xs, ys, s0
 
 
-def reference_call(spec: RNNSpec, params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray,
-                   *, finite_differences: bool = False) -> tuple[Any, dict[str, np.ndarray]]:
+def reference_call(
+    spec: RNNSpec,
+    params: dict,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    s0: np.ndarray,
+    *,
+    finite_differences: bool = False,
+) -> tuple[Any, dict[str, np.ndarray]]:
     """The hand-written NumPy BPTT (or its central differences) for a built-in cell, in the compiled layout.
 
     The oracle takes the LSTM's initial state as a pair ``(h0, c0)`` and returns its gradient as (2, n);
@@ -108,14 +129,21 @@ def reference_call(spec: RNNSpec, params: dict, xs: np.ndarray, ys: np.ndarray, 
     """
     k = len(spec.state_names)
     s0_arg = tuple(np.split(s0, k, axis=-1)) if k > 1 else s0
-    options = dict(activation=reference_activation(spec), loss=spec.loss, cell=spec.cell_name,
-                   initial_state_gradient=spec.initial_state_parameter)
+    options = dict(
+        activation=reference_activation(spec),
+        loss=spec.loss,
+        cell=spec.cell_name,
+        initial_state_gradient=spec.initial_state_parameter,
+    )
     if finite_differences:
         J, grads = None, central_difference_gradients(params, xs, ys, s0_arg, **options)
     else:
         J, grads = reference.loss_and_gradients(params, xs, ys, s0_arg, truncation=spec.truncation, **options)
     if "s0" in grads:
-        grads = {**grads, "s0": np.reshape(grads["s0"], (*np.shape(grads["s0"])[:-2], -1)) if k > 1 else grads["s0"]}
+        grads = {
+            **grads,
+            "s0": np.reshape(grads["s0"], (*np.shape(grads["s0"])[:-2], -1)) if k > 1 else grads["s0"],
+        }
     return J, grads
 
 
@@ -175,14 +203,15 @@ def check(spec: RNNSpec, *, seed: int = 0, brute_force: bool | None = None) -> C
     return CheckReport(spec, exact, compiled, finite, tuple(notes))
 
 
-def _compiled_finite_differences(spec: RNNSpec, params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray,
-                                 step: float = 1e-6) -> dict[str, np.ndarray]:
+def _compiled_finite_differences(
+    spec: RNNSpec, params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, step: float = 1e-6
+) -> dict[str, np.ndarray]:
     """Central differences of the compiled loss J (B,) with respect to every parameter, per sequence."""
     function = compile_spec(spec, backend="matrix")
     grads = {}
     for name in spec.parameter_names:
         base = s0 if name == "s0" else params[name]
-        gradient = np.zeros((xs.shape[0], *np.shape(base)[(1 if name == "s0" else 0):]))
+        gradient = np.zeros((xs.shape[0], *np.shape(base)[(1 if name == "s0" else 0) :]))
         for index in np.ndindex(*gradient.shape[1:]):
             values = []
             for sign in (1, -1):

@@ -209,8 +209,13 @@ def _derive(arguments: argparse.Namespace) -> int:
 
     with progress.working("deriving"):
         document = derive(spec, expand=expand)
-        write_document(document, arguments.output, format=arguments.format, checks=arguments.checks,
-                       write_text=write_output)
+        write_document(
+            document,
+            arguments.output,
+            format=arguments.format,
+            checks=arguments.checks,
+            write_text=write_output,
+        )
     equations = document.equations
     failed = [equation.label for equation in equations if not equation.check.ok]
     checked = "every one checked" if not failed else f"{len(failed)} checks FAILED: {', '.join(failed)}"
@@ -224,10 +229,14 @@ def _verify(arguments: argparse.Namespace) -> int:
     if arguments.python:
         return _verify_python(arguments)
     if arguments.formula is None:
-        raise ValueError("give a FORMULA (or '-' to read it from standard input, or --python FILE.py:FUNCTION)")
+        raise ValueError(
+            "give a FORMULA (or '-' to read it from standard input, or --python FILE.py:FUNCTION)"
+        )
     formula = sys.stdin.read() if arguments.formula == "-" else arguments.formula
     z = arguments.z
-    pinned = {name: getattr(arguments, name) for name in ("e", "n", "m") if getattr(arguments, name) is not None}
+    pinned = {
+        name: getattr(arguments, name) for name in ("e", "n", "m") if getattr(arguments, name) is not None
+    }
     for name, default in (("z", 2), ("e", 2), ("n", 2), ("m", 1)):
         if getattr(arguments, name) is None:
             setattr(arguments, name, 2 if name == "m" and arguments.loss == "ce" else default)
@@ -238,8 +247,10 @@ def _verify(arguments: argparse.Namespace) -> int:
             verdict = verify(formula, z_max=arguments.z_max, spec=spec, sizes=sizes, z=z)
     except (ValueError, TypeError, SymRNNError):
         raise
-    except Exception as error:  # noqa: BLE001 - a bug of ours: still one line and exit 2, never a traceback
-        raise SymRNNError(f"internal error ({type(error).__name__}: {error}); please report this formula") from None
+    except Exception as error:
+        raise SymRNNError(
+            f"internal error ({type(error).__name__}: {error}); please report this formula"
+        ) from None
     write_output(json.dumps(verdict.as_json()) if arguments.json else verdict.describe(), arguments.output)
     progress.summary(
         f"verify: {verdict.verdict} ({verdict.layout} layout, {verdict.checked} cases checked)"
@@ -253,8 +264,14 @@ def _verify_python(arguments: argparse.Namespace) -> int:
     from .spec import RNNSpec
 
     function = load_function(arguments.python)
-    spec = RNNSpec(e=arguments.e or 3, n=arguments.n or 2, m=arguments.m or (2 if arguments.loss == "ce" else 1),
-                   activation=arguments.activation, loss=arguments.loss, bias=not arguments.no_bias)
+    spec = RNNSpec(
+        e=arguments.e or 3,
+        n=arguments.n or 2,
+        m=arguments.m or (2 if arguments.loss == "ce" else 1),
+        activation=arguments.activation,
+        loss=arguments.loss,
+        bias=not arguments.no_bias,
+    )
     with progress.working("verifying the function"):
         report = verify_function(function, spec, style=arguments.style, z_max=arguments.z_max)
     write_output(json.dumps(report.as_json()) if arguments.json else report.describe(), arguments.output)
@@ -313,8 +330,12 @@ def _write_plots(paths: list[str], draw: Callable[[list[str]], object]) -> objec
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="symrnn-plot-") as directory:
-        drawn = [os.path.join(directory, f"plot{k}" + (".png" if files.is_stdout(path) else os.path.splitext(path)[1]))
-                 for k, path in enumerate(paths)]
+        drawn = [
+            os.path.join(
+                directory, f"plot{k}" + (".png" if files.is_stdout(path) else os.path.splitext(path)[1])
+            )
+            for k, path in enumerate(paths)
+        ]
         result = draw(drawn)
         for path, temporary in zip(paths, drawn):
             with open(temporary, "rb") as stream:
@@ -329,18 +350,31 @@ def _gradflow(arguments: argparse.Namespace) -> int:
 
     plots = _plot_paths(arguments.output)
     if arguments.activation or arguments.init:
-        configurations = [FlowConfiguration("rnn", a, i, arguments.scale) for a, i in
-                          itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"])]
-        configurations += [FlowConfiguration(cell, "tanh", "pytorch", forget_bias=arguments.forget_bias)
-                           for cell in arguments.cell or []]
+        configurations = [
+            FlowConfiguration("rnn", a, i, arguments.scale)
+            for a, i in itertools.product(arguments.activation or ["tanh"], arguments.init or ["normal"])
+        ]
+        configurations += [
+            FlowConfiguration(cell, "tanh", "pytorch", forget_bias=arguments.forget_bias)
+            for cell in arguments.cell or []
+        ]
     elif arguments.cell:
         configurations = [c for c in DEFAULT_CONFIGURATIONS if c.cell in arguments.cell]
     else:
         configurations = list(DEFAULT_CONFIGURATIONS)
     with progress.working("measuring gradient flow"):
-        report = _write_plots(plots, lambda drawn: gradflow(
-            configurations, n=arguments.n, lag=arguments.z, samples=arguments.samples, seed=arguments.seed,
-            truncation=arguments.truncation, output=drawn))
+        report = _write_plots(
+            plots,
+            lambda drawn: gradflow(
+                configurations,
+                n=arguments.n,
+                lag=arguments.z,
+                samples=arguments.samples,
+                seed=arguments.seed,
+                truncation=arguments.truncation,
+                output=drawn,
+            ),
+        )
     if arguments.csv is not None:
         write_output(report.csv(), arguments.csv)
     if any(files.is_stdout(path) for path in plots):
@@ -362,8 +396,9 @@ def _train(arguments: argparse.Namespace) -> int:
         known = {c.name: c for c in configurations}
         unknown = [name for name in arguments.config if name not in known]
         if unknown:
-            raise ValueError(f"unknown --config {', '.join(map(repr, unknown))}; choose from "
-                             f"{', '.join(map(repr, known))}")
+            raise ValueError(
+                f"unknown --config {', '.join(map(repr, unknown))}; choose from {', '.join(map(repr, known))}"
+            )
         configurations = [known[name] for name in arguments.config]
     plots = _plot_paths(arguments.output)
 
@@ -371,11 +406,23 @@ def _train(arguments: argparse.Namespace) -> int:
         if not arguments.json:
             print(f"  {run.configuration.name}, T = {run.length}: {run.status}", file=sys.stderr, flush=True)
 
-    report = _write_plots(plots, lambda drawn: train(
-        configurations, task=arguments.task, lengths=arguments.length, steps=arguments.steps,
-        batch=arguments.batch, hidden=arguments.hidden, optimiser=arguments.optimiser,
-        learning_rate=arguments.lr, seed=arguments.seed, quick=arguments.quick, output=drawn,
-        progress=report_run))
+    report = _write_plots(
+        plots,
+        lambda drawn: train(
+            configurations,
+            task=arguments.task,
+            lengths=arguments.length,
+            steps=arguments.steps,
+            batch=arguments.batch,
+            hidden=arguments.hidden,
+            optimiser=arguments.optimiser,
+            learning_rate=arguments.lr,
+            seed=arguments.seed,
+            quick=arguments.quick,
+            output=drawn,
+            progress=report_run,
+        ),
+    )
     if not any(files.is_stdout(path) for path in plots):
         print(json.dumps(report.as_json()) if arguments.json else report.table())
     progress.summary(f"train: {len(configurations)} configurations on the {arguments.task} task")
@@ -427,11 +474,19 @@ def build_parser() -> argparse.ArgumentParser:
         "write the derivation document of a model",
         _epilog("every equation's check passed", "some equation's check failed (marked in the document)"),
     )
-    sub.add_argument("--format", choices=("latex", "markdown", "pdf"), default="latex",
-                     help="latex, markdown, or pdf (runs pdflatex; needs -o FILE.pdf)")
-    sub.add_argument("--checks", choices=("margin", "table", "inline", "none"), default="margin",
-                     help="how each equation's check appears: a margin mark and one table, the table "
-                          "only, a line under each equation, or not at all")
+    sub.add_argument(
+        "--format",
+        choices=("latex", "markdown", "pdf"),
+        default="latex",
+        help="latex, markdown, or pdf (runs pdflatex; needs -o FILE.pdf)",
+    )
+    sub.add_argument(
+        "--checks",
+        choices=("margin", "table", "inline", "none"),
+        default="margin",
+        help="how each equation's check appears: a margin mark and one table, the table "
+        "only, a line under each equation, or not at all",
+    )
     sub.add_argument(
         "--expand",
         choices=("auto", "all", "none"),
@@ -448,16 +503,25 @@ def build_parser() -> argparse.ArgumentParser:
     from .formula.reference import LANGUAGE
 
     sub.epilog = LANGUAGE + "\n\n" + (sub.epilog or "")
-    sub.set_defaults(z=None, e=None, n=None, m=None)  # given sizes are the only ones checked (--n 1: one neuron)
+    sub.set_defaults(
+        z=None, e=None, n=None, m=None
+    )  # given sizes are the only ones checked (--n 1: one neuron)
     sub.add_argument("formula", nargs="?", help="the formula in LaTeX; '-' reads standard input")
     sub.add_argument(
         "--z-max", type=_z_max, default=4, help=f"check sequence lengths 1..N (N <= {VERIFY_Z_MAX_LIMIT})"
     )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_argument("--python", metavar="FILE.py:FUNCTION",
-                     help="verify a hand-written NumPy BPTT function instead (your file is imported and run)")
-    sub.add_argument("--style", choices=("symrnn", "minchar", "cs231n"), default="symrnn",
-                     help="calling convention of --python's function (see the README)")
+    sub.add_argument(
+        "--python",
+        metavar="FILE.py:FUNCTION",
+        help="verify a hand-written NumPy BPTT function instead (your file is imported and run)",
+    )
+    sub.add_argument(
+        "--style",
+        choices=("symrnn", "minchar", "cs231n"),
+        default="symrnn",
+        help="calling convention of --python's function (see the README)",
+    )
     _add_output_option(sub, what="the verdict")
     sub = command(
         "audit",
@@ -481,32 +545,68 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "-o", "--output", metavar="FILE.py", required=True, help="the module to write ('-': stdout)"
     )
-    sub = command("gradflow", _gradflow, "vanishing/exploding: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
-                  _epilog("the analysis ran"), spec=False)
-    sub.add_argument("--activation", nargs="+", choices=("tanh", "sigmoid", "relu", "identity"),
-                     help="vanilla activations to measure (default: a representative set of configurations)")
-    sub.add_argument("--init", nargs="+", choices=("normal", "scaled", "xavier", "orthogonal", "identity"),
-                     help="how the vanilla U is drawn: N(0, scale²), N(0,1/n), Xavier, orthogonal, identity")
-    sub.add_argument("--cell", nargs="+", choices=("rnn", "lstm", "gru"),
-                     help="cells to measure (lstm and gru need the engine)")
+    sub = command(
+        "gradflow",
+        _gradflow,
+        "vanishing/exploding: ‖∂s_t/∂s_k‖ against t − k (table, plots, CSV)",
+        _epilog("the analysis ran"),
+        spec=False,
+    )
+    sub.add_argument(
+        "--activation",
+        nargs="+",
+        choices=("tanh", "sigmoid", "relu", "identity"),
+        help="vanilla activations to measure (default: a representative set of configurations)",
+    )
+    sub.add_argument(
+        "--init",
+        nargs="+",
+        choices=("normal", "scaled", "xavier", "orthogonal", "identity"),
+        help="how the vanilla U is drawn: N(0, scale²), N(0,1/n), Xavier, orthogonal, identity",
+    )
+    sub.add_argument(
+        "--cell",
+        nargs="+",
+        choices=("rnn", "lstm", "gru"),
+        help="cells to measure (lstm and gru need the engine)",
+    )
     sub.add_argument("--scale", type=float, default=1.0, help="std. deviation for --init normal (default 1)")
     sub.add_argument("--forget-bias", type=float, default=1.0, help="LSTM forget-gate bias (default 1)")
     sub.add_argument("--n", type=_positive, default=8, help="state size (default 8)")
     sub.add_argument("--z", type=_positive, default=60, help="largest t − k (default 60)")
     sub.add_argument("--samples", type=_positive, default=16, help="random draws (default 16)")
     sub.add_argument("--seed", type=int, default=0, help="seed of the random draws")
-    sub.add_argument("--truncation", action="store_true",
-                     help="also plot the relative truncation error of truncated BPTT against τ (z = 12)")
-    sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
-                     help="also write a plot (.png or .pdf; '-': PNG on stdout); may be repeated")
+    sub.add_argument(
+        "--truncation",
+        action="store_true",
+        help="also plot the relative truncation error of truncated BPTT against τ (z = 12)",
+    )
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.png",
+        action="append",
+        help="also write a plot (.png or .pdf; '-': PNG on stdout); may be repeated",
+    )
     sub.add_argument("--csv", metavar="FILE.csv", help="write the medians, quartiles and bounds as CSV")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = command("train", _train, "train the notes' remedies with the derived gradients on a long task",
-                  _epilog("the training ran"), spec=False)
-    sub.add_argument("--task", choices=("adding", "copy"), default="adding",
-                     help="the adding problem or copy memory")
-    sub.add_argument("--length", type=_positive, nargs="+", metavar="T",
-                     help="sequence length(s) T (copy: the delay); default 50, --quick 20")
+    sub = command(
+        "train",
+        _train,
+        "train the notes' remedies with the derived gradients on a long task",
+        _epilog("the training ran"),
+        spec=False,
+    )
+    sub.add_argument(
+        "--task", choices=("adding", "copy"), default="adding", help="the adding problem or copy memory"
+    )
+    sub.add_argument(
+        "--length",
+        type=_positive,
+        nargs="+",
+        metavar="T",
+        help="sequence length(s) T (copy: the delay); default 50, --quick 20",
+    )
     sub.add_argument("--config", nargs="+", metavar="NAME", help="configurations by name (default: all)")
     sub.add_argument("--steps", type=_positive, help="training steps (default 3000, --quick 60)")
     sub.add_argument("--batch", type=_positive, help="sequences per step (default 32, --quick 16)")
@@ -515,8 +615,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--lr", type=float, default=3e-3, help="learning rate (default 0.003)")
     sub.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
     sub.add_argument("--quick", action="store_true", help="a smoke run in seconds")
-    sub.add_argument("-o", "--output", metavar="FILE.png", action="append",
-                     help="write the learning curves (.png or .pdf); may be repeated")
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.png",
+        action="append",
+        help="write the learning curves (.png or .pdf); may be repeated",
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 

@@ -1,9 +1,10 @@
 """The loss rule table: per-step loss J_t(ŷ_t, y_t) and its gradient with respect to ŷ_t."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence
 
 import sympy
 
@@ -54,17 +55,26 @@ def _ce_shifted_gradient(yhat: Vector, y: Vector) -> list:
     return [sympy.exp(a - M) / normaliser * total - b for a, b in zip(yhat, y)]
 
 
-LOSSES: Mapping[str, Loss] = MappingProxyType({
-    "sse": Loss("sse", _sse, lambda yhat, y: [a - b for a, b in zip(yhat, y)], r"\tfrac{1}{2}\lVert \hat{y}_t - y_t \rVert^2"),
-    "ce": Loss("ce", _ce, _ce_gradient, r"-\sum_i y_{t,i} \log \operatorname{softmax}(\hat{y}_t)_i"),
-})
+LOSSES: Mapping[str, Loss] = MappingProxyType(
+    {
+        "sse": Loss(
+            "sse",
+            _sse,
+            lambda yhat, y: [a - b for a, b in zip(yhat, y)],
+            r"\tfrac{1}{2}\lVert \hat{y}_t - y_t \rVert^2",
+        ),
+        "ce": Loss("ce", _ce, _ce_gradient, r"-\sum_i y_{t,i} \log \operatorname{softmax}(\hat{y}_t)_i"),
+    }
+)
 
 
 # The same functions written for floating point (used by numeric compilation only).
-NUMERIC_LOSSES: Mapping[str, Loss] = MappingProxyType({
-    "sse": LOSSES["sse"],
-    "ce": Loss("ce", _ce_shifted, _ce_shifted_gradient, LOSSES["ce"].latex),
-})
+NUMERIC_LOSSES: Mapping[str, Loss] = MappingProxyType(
+    {
+        "sse": LOSSES["sse"],
+        "ce": Loss("ce", _ce_shifted, _ce_shifted_gradient, LOSSES["ce"].latex),
+    }
+)
 
 
 def loss_rule(name: str, *, numeric: bool = False) -> Loss:

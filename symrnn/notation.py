@@ -1,10 +1,11 @@
 """Notation profiles: the LaTeX names of every quantity, and the internal symbol names."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -19,18 +20,32 @@ class Notation:
 
 
 _NOTES = {
-    "x": "x", "y": "y", "yhat": r"\hat{y}", "s": "s", "u": "u", "J": "J", "delta": r"\delta",
-    "W": "W", "U": "U", "V": "V", "b": "b", "c": "c", "s0": "s_0", "f": "f",
+    "x": "x",
+    "y": "y",
+    "yhat": r"\hat{y}",
+    "s": "s",
+    "u": "u",
+    "J": "J",
+    "delta": r"\delta",
+    "W": "W",
+    "U": "U",
+    "V": "V",
+    "b": "b",
+    "c": "c",
+    "s0": "s_0",
+    "f": "f",
 }
 _D2L = dict(_NOTES, s="h", W="W_{xh}", U="W_{hh}", V="W_{hy}", b="b_h", c="b_y", s0="h_0", J="L")
 # Goodfellow et al. §10.2: a_t = b + W h_{t-1} + U x_t, h_t = tanh(a_t), o_t = c + V h_t (W and U swap roles).
 _GOODFELLOW = dict(_NOTES, s="h", u="a", yhat="o", W="U", U="W", s0="h_0", J="L")
 
-NOTATIONS: Mapping[str, Notation] = MappingProxyType({
-    "notes": Notation("notes", MappingProxyType(_NOTES)),
-    "d2l": Notation("d2l", MappingProxyType(_D2L)),
-    "goodfellow": Notation("goodfellow", MappingProxyType(_GOODFELLOW)),
-})
+NOTATIONS: Mapping[str, Notation] = MappingProxyType(
+    {
+        "notes": Notation("notes", MappingProxyType(_NOTES)),
+        "d2l": Notation("d2l", MappingProxyType(_D2L)),
+        "goodfellow": Notation("goodfellow", MappingProxyType(_GOODFELLOW)),
+    }
+)
 
 # Internal symbol names are made only here, from roles and integers: never from unchecked user text.
 # The notes' roles are listed; a cell's equation and parameter names pass the same identifier rule

@@ -1,4 +1,5 @@
 """Specifications of the recurrent models: frozen, validated configuration."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ class RNNSpec:
             if self.cell not in CELLS:
                 raise ValueError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)} or a Cell")
         elif not isinstance(self.cell, Cell):
-            raise TypeError(f"cell must be a name ({', '.join(CELLS)}) or a symrnn.cells.Cell, got {self.cell!r}")
+            raise TypeError(
+                f"cell must be a name ({', '.join(CELLS)}) or a symrnn.cells.Cell, got {self.cell!r}"
+            )
         if self.truncation is not None:
             _check_size("truncation", self.truncation)
         if isinstance(self.activation, sympy.Lambda):
@@ -70,7 +73,9 @@ class RNNSpec:
             if self.activation.expr.free_symbols - set(self.activation.variables):
                 raise ValueError("activation Lambda may not contain free symbols other than its argument")
         elif not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)} or a sympy.Lambda")
+            raise ValueError(
+                f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)} or a sympy.Lambda"
+            )
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if not isinstance(self.bias, bool):
@@ -79,9 +84,13 @@ class RNNSpec:
             raise ValueError(f"unknown notation {self.notation!r}; choose one of {', '.join(NOTATIONS)}")
         if not isinstance(self.initial_state_parameter, bool):
             raise TypeError("initial_state_parameter must be True or False")
-        if not (isinstance(self.activation, str) and self.activation == "tanh") and not _uses_activation(self.cell_definition):
-            raise ValueError(f"the {self.cell_name} cell has fixed activations (sigmoid and tanh, as in PyTorch); "
-                             "an activation applies only to cells that use f")
+        if not (isinstance(self.activation, str) and self.activation == "tanh") and not _uses_activation(
+            self.cell_definition
+        ):
+            raise ValueError(
+                f"the {self.cell_name} cell has fixed activations (sigmoid and tanh, as in PyTorch); "
+                "an activation applies only to cells that use f"
+            )
 
     @property
     def cell_definition(self) -> Cell:
@@ -131,7 +140,7 @@ class RNNSpec:
         """The activation's table name, or ``"custom"`` for a user Lambda."""
         return self.activation if isinstance(self.activation, str) else "custom"
 
-    def replace(self, **changes: Any) -> "RNNSpec":
+    def replace(self, **changes: Any) -> RNNSpec:
         """A copy with some fields changed (validated again)."""
         from dataclasses import replace
 
@@ -142,6 +151,8 @@ def _uses_activation(cell: Cell) -> bool:
     from .cells.expression import Elementwise, children
 
     def walk(node) -> bool:
-        return (isinstance(node, Elementwise) and node.function == "f") or any(walk(c) for c in children(node))
+        return (isinstance(node, Elementwise) and node.function == "f") or any(
+            walk(c) for c in children(node)
+        )
 
     return any(walk(equation.expression) for equation in cell.equations)

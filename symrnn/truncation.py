@@ -11,8 +11,8 @@ import numpy as np
 import sympy
 from sympy.utilities.lambdify import lambdify
 
-from .engine.service import Quantity, derivative, shape_of
 from .engine.adjoint import Gradients
+from .engine.service import Quantity, derivative, shape_of
 from .numeric.arrays import validate_call
 from .numeric.base import CompiledRNN, overflow_error
 from .numeric.unrolled import UnrolledCompiled, program

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import sympy
 
@@ -19,12 +19,17 @@ Value = "list[sympy.Expr] | sympy.Matrix"
 
 
 def _vector(role: str, length: int, *time: int) -> sympy.Matrix:
-    return sympy.Matrix(length, 1, [sympy.Symbol(symbol_name(role, *time, i), real=True) for i in range(length)])
+    return sympy.Matrix(
+        length, 1, [sympy.Symbol(symbol_name(role, *time, i), real=True) for i in range(length)]
+    )
 
 
 def _matrix(role: str, rows: int, columns: int) -> sympy.Matrix:
-    return sympy.Matrix(rows, columns,
-                        [sympy.Symbol(symbol_name(role, i, j), real=True) for i in range(rows) for j in range(columns)])
+    return sympy.Matrix(
+        rows,
+        columns,
+        [sympy.Symbol(symbol_name(role, i, j), real=True) for i in range(rows) for j in range(columns)],
+    )
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,10 @@ class Graph:
 
     def __repr__(self) -> str:
         spec = self.spec
-        return (f"Graph(cell={spec.cell_name!r}, z={spec.z}, e={spec.e}, n={spec.n}, m={spec.m}: "
-                f"{len(self.steps)} named intermediates)")
+        return (
+            f"Graph(cell={spec.cell_name!r}, z={spec.z}, e={spec.e}, n={spec.n}, m={spec.m}: "
+            f"{len(self.steps)} named intermediates)"
+        )
 
     def _repr_latex_(self) -> str:
         from .display import graph_latex
@@ -190,7 +197,11 @@ def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:
     Returns:
         The :class:`Graph`; its size grows linearly in ``spec.z``.
     """
-    cell, activation, loss = spec.cell_definition, activation_rule(spec.activation), loss_rule(spec.loss, numeric=numeric)
+    cell, activation, loss = (
+        spec.cell_definition,
+        activation_rule(spec.activation),
+        loss_rule(spec.loss, numeric=numeric),
+    )
     e, n, m, z, shapes = spec.e, spec.n, spec.m, spec.z, spec.shapes
     parameters: dict[str, sympy.Matrix] = {}
     absent: dict[str, Value] = {}
@@ -210,7 +221,10 @@ def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:
     steps: list[Step] = []
     previous = dict(initial)
     for t in range(1, z + 1):
-        values: dict[str, Value] = {name: (parameters[name] if len(shapes[name]) == 2 else list(parameters[name])) for name in parameters}
+        values: dict[str, Value] = {
+            name: (parameters[name] if len(shapes[name]) == 2 else list(parameters[name]))
+            for name in parameters
+        }
         values.update(absent)
         values["x"] = list(xs[t - 1])
         values.update({f"{state}_prev": list(previous[state]) for state in cell.states})
@@ -221,7 +235,9 @@ def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:
                 rule = activation if expression.function == "f" else ACTIVATIONS[expression.function]
                 argument = tuple(evaluate(expression.operand, values, activation))
             symbols = _vector(equation.name, len(entries), t)
-            steps.append(Step(equation.name, t, symbols, sympy.Matrix(len(entries), 1, entries), rule, argument))
+            steps.append(
+                Step(equation.name, t, symbols, sympy.Matrix(len(entries), 1, entries), rule, argument)
+            )
             values[equation.name] = list(symbols)
         for state in cell.states:
             previous[state] = sympy.Matrix(values[state])
@@ -233,4 +249,6 @@ def unroll(spec: RNNSpec, *, numeric: bool = False) -> Graph:
         steps.append(Step("J", t, J_t, sympy.Matrix([loss.value(list(yhat_t), list(ys[t - 1]))])))
     J = sympy.Add(*[step.symbols[0] for step in steps if step.role == "J"])
     index = {(step.role, step.t): step for step in steps}
-    return Graph(spec, activation, loss, ordered, xs, ys, initial[cell.states[0]], tuple(steps), J, initial, index)
+    return Graph(
+        spec, activation, loss, ordered, xs, ys, initial[cell.states[0]], tuple(steps), J, initial, index
+    )

@@ -4,6 +4,7 @@ Each function is written the way its source writes it (min-char-rnn, CS231n's rn
 contract); the mistakes are the ones students make. EXPECTED maps each name to (style, {parameter:
 (first wrong length, mistake or None)}) for the wrong gradients; an empty dict means every gradient is right.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,19 @@ def _forward(params, xs, s0):
     return s, u, yhat
 
 
-def _symrnn(params, xs, ys, s0, *, recurrent=True, f_prime=True, accumulate=True, previous=True,
-            transpose_u=False, sign=1.0):
+def _symrnn(
+    params,
+    xs,
+    ys,
+    s0,
+    *,
+    recurrent=True,
+    f_prime=True,
+    accumulate=True,
+    previous=True,
+    transpose_u=False,
+    sign=1.0,
+):
     _, U, V, b, _ = (params[k] for k in ("W", "U", "V", "b", "c"))
     s, _, yhat = _forward(params, xs, s0)
     J = sum(0.5 * np.sum((yh - y) ** 2) for yh, y in zip(yhat, ys))
@@ -35,7 +47,13 @@ def _symrnn(params, xs, ys, s0, *, recurrent=True, f_prime=True, accumulate=True
         delta = V.T @ g + (U.T @ r_next if recurrent else 0.0)
         r = (1 - s[t + 1] ** 2) * delta if f_prime else delta
         s_prev = s[t] if previous else s[t + 1]
-        parts = {"W": np.outer(r, xs[t]), "U": np.outer(r, s_prev), "b": r, "V": np.outer(g, s[t + 1]), "c": g}
+        parts = {
+            "W": np.outer(r, xs[t]),
+            "U": np.outer(r, s_prev),
+            "b": r,
+            "V": np.outer(g, s[t + 1]),
+            "c": g,
+        }
         for k, v in parts.items():
             grads[k] = grads[k] + v if accumulate or k in ("V", "c") else v
         r_next = r
@@ -127,7 +145,7 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
 
 def rnn_step_backward(dnext_h, cache):
     x, prev_h, Wx, Wh, next_h = cache
-    dtanh = dnext_h * (1 - next_h ** 2)
+    dtanh = dnext_h * (1 - next_h**2)
     return dtanh @ Wx.T, dtanh @ Wh.T, x.T @ dtanh, prev_h.T @ dtanh, dtanh.sum(axis=0)
 
 
@@ -148,7 +166,7 @@ def rnn_backward(dh, cache, *, carry=True, derivative=True, previous=True):
     dprev = np.zeros((N, H))
     for t in reversed(range(T)):
         x, prev_h, _, _, next_h = cache[t]
-        dtanh = (dh[:, t] + (dprev if carry else 0)) * ((1 - next_h ** 2) if derivative else 1)
+        dtanh = (dh[:, t] + (dprev if carry else 0)) * ((1 - next_h**2) if derivative else 1)
         dx[:, t] = dtanh @ Wx.T
         dWx += x.T @ dtanh
         dWh += (prev_h if previous else next_h).T @ dtanh
@@ -180,8 +198,13 @@ def cs231n_step_backward_transposed(dnext_h, cache):
 
 cs231n_step_backward_transposed.__name__ = "rnn_step_backward_transposed"
 
-MR, MF, T_, OB, NA = ("missing recurrent term", "missing f'", "transposed", "off-by-one in time",
-                      "gradient not accumulated across steps")
+MR, MF, T_, OB, NA = (
+    "missing recurrent term",
+    "missing f'",
+    "transposed",
+    "off-by-one in time",
+    "gradient not accumulated across steps",
+)
 EXPECTED = {
     "symrnn_right": ("symrnn", {}),
     "symrnn_raises": ("symrnn", None),

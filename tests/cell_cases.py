@@ -1,4 +1,5 @@
 """Random problems for every cell (shared by the oracle tests and the PyTorch peer tests)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +10,19 @@ import numpy as np
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
-def random_cell_case(rng: np.random.Generator, *, cell: str, z: int, e: int, n: int, m: int, bias: bool,
-                     loss: str, batch: int | None = None,
-                     zero_s0: bool = False) -> tuple[dict, Any, Any, Any]:
+def random_cell_case(
+    rng: np.random.Generator,
+    *,
+    cell: str,
+    z: int,
+    e: int,
+    n: int,
+    m: int,
+    bias: bool,
+    loss: str,
+    batch: int | None = None,
+    zero_s0: bool = False,
+) -> tuple[dict, Any, Any, Any]:
     """Parameters, xs, ys and s0 of moderate size (gradients neither vanish nor explode at z <= 8).
 
     ``bias=False`` leaves out b, b_U and c (PyTorch's ``bias=False`` and no output bias). The LSTM's
@@ -19,8 +30,11 @@ def random_cell_case(rng: np.random.Generator, *, cell: str, z: int, e: int, n: 
     """
     G = GATES[cell]
     lead = () if batch is None else (batch,)
-    params = {"W": rng.normal(0, 0.8, (G * n, e)), "U": rng.normal(0, 0.5, (G * n, n)),
-              "V": rng.normal(0, 0.8, (m, n))}
+    params = {
+        "W": rng.normal(0, 0.8, (G * n, e)),
+        "U": rng.normal(0, 0.5, (G * n, n)),
+        "V": rng.normal(0, 0.8, (m, n)),
+    }
     if bias:
         params["b"] = rng.normal(0, 0.5, G * n)
         if cell != "rnn":

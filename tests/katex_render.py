@@ -8,6 +8,7 @@ every formula renders, 1 on errors, 77 (skipped) when the browser or KaTeX is mi
 The formulas are taken as a "Markdown, then KaTeX" pipeline sees them: fenced ``math`` blocks verbatim (display
 mode, as GitHub renders them) and ``$...$`` in prose (inline).
 """
+
 from __future__ import annotations
 
 import html
@@ -33,8 +34,11 @@ def browser() -> str | None:
 
 def katex_script() -> Path | None:
     """katex.min.js from SYMRNN_KATEX, or node_modules/katex in the working directory."""
-    candidates = [os.environ.get("SYMRNN_KATEX", ""), "node_modules/katex/dist/katex.min.js",
-                  "package/dist/katex.min.js"]
+    candidates = [
+        os.environ.get("SYMRNN_KATEX", ""),
+        "node_modules/katex/dist/katex.min.js",
+        "package/dist/katex.min.js",
+    ]
     return next((Path(c).resolve() for c in candidates if c and Path(c).is_file()), None)
 
 
@@ -67,9 +71,21 @@ def render(paths: list[Path], program: str, script: Path) -> dict[str, dict]:
             page = Path(directory) / "page.html"
             items = formulas(path.read_text(encoding="utf-8"))
             page.write_text(_PAGE.format(script=script.as_uri(), items=json.dumps(items)), encoding="utf-8")
-            output = subprocess.run([program, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                                     "--allow-file-access-from-files", page.as_uri()],
-                                    capture_output=True, text=True, timeout=120, check=False).stdout
+            output = subprocess.run(
+                [
+                    program,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--dump-dom",
+                    "--allow-file-access-from-files",
+                    page.as_uri(),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            ).stdout
             match = re.search(r'<pre id="out">(.*?)</pre>', output, re.DOTALL)
             if match is None:
                 results[path.name] = {"count": 0, "errors": ["the browser returned no result"]}

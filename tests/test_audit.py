@@ -1,4 +1,5 @@
 """Tests of the notes audit: wrong equations flagged with explanations and corrected forms that hold."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,52 @@ from symrnn import cli
 from symrnn.formula import notes
 from symrnn.formula.notes import NOTES, AuditEntry, audit
 
-WRONG = ("IX", "[SIGMOID FORM]", "J(theta)", "(3)", "(8)", "(12) (i)", "(13)", "(16)", "[23]", "[26] (ii)", "ReLU")
-RIGHT = ("(A)", "(B)", "f' = 1 - f^2", "update s(t)", "update y(t)", "(1)", "(2)", "(5)", "(6)", "(7)", "(7), k = 2",
-         "(9)", "(10)", "(11)", "(12) (ii)", "(12)", "(14)", "(15)", "(17)", "[18]", "[19]", "[20]", "[22]", "u (i)",
-         "[24]", "[25]", "[26]", "[27]", "[26] (i)", "[28]", "[29]")
+WRONG = (
+    "IX",
+    "[SIGMOID FORM]",
+    "J(theta)",
+    "(3)",
+    "(8)",
+    "(12) (i)",
+    "(13)",
+    "(16)",
+    "[23]",
+    "[26] (ii)",
+    "ReLU",
+)
+RIGHT = (
+    "(A)",
+    "(B)",
+    "f' = 1 - f^2",
+    "update s(t)",
+    "update y(t)",
+    "(1)",
+    "(2)",
+    "(5)",
+    "(6)",
+    "(7)",
+    "(7), k = 2",
+    "(9)",
+    "(10)",
+    "(11)",
+    "(12) (ii)",
+    "(12)",
+    "(14)",
+    "(15)",
+    "(17)",
+    "[18]",
+    "[19]",
+    "[20]",
+    "[22]",
+    "u (i)",
+    "[24]",
+    "[25]",
+    "[26]",
+    "[27]",
+    "[26] (i)",
+    "[28]",
+    "[29]",
+)
 NOT_CLAIMS = ("[17]", "[21]")
 
 
@@ -49,16 +92,19 @@ def test_bare_terms_are_undecided_with_a_reason(entries, number: str) -> None:
     assert entries[number].verdict == "undecided" and "not a claim" in entries[number].diagnosis
 
 
-@pytest.mark.parametrize("number, words", [
-    ("(8)", ("J_2", "k = 2", "three slips")),
-    ("[26] (ii)", ("0.6827", "erf")),
-    ("[26] (i)", ("(0, 1]",)),
-    ("[29]", ("PyTorch", "0 and 1")),
-    ("ReLU", ("0.5^10",)),
-    ("J(theta)", ("J_0",)),
-    ("(12) (i)", ("|ds_t/dV| = 0",)),
-    ("[22]", ("convention",)),
-])
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        ("(8)", ("J_2", "k = 2", "three slips")),
+        ("[26] (ii)", ("0.6827", "erf")),
+        ("[26] (i)", ("(0, 1]",)),
+        ("[29]", ("PyTorch", "0 and 1")),
+        ("ReLU", ("0.5^10",)),
+        ("J(theta)", ("J_0",)),
+        ("(12) (i)", ("|ds_t/dV| = 0",)),
+        ("[22]", ("convention",)),
+    ],
+)
 def test_diagnoses_give_the_reason_with_numbers(entries, number: str, words: tuple[str, ...]) -> None:
     for word in words:
         assert word in entries[number].diagnosis, entries[number].diagnosis

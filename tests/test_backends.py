@@ -1,8 +1,9 @@
 """Compiled backends (llvm, matrix, scan, auto) and the SymEngine derivation route agree with each other."""
+
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -12,8 +13,8 @@ from hypothesis import strategies as st
 
 import symrnn
 from symrnn import RNNSpec, SymRNNError
-from symrnn.engine.fast import backward_fast, use_symengine
 from symrnn.engine.adjoint import backward
+from symrnn.engine.fast import backward_fast, use_symengine
 from symrnn.numeric.reference import loss_and_gradients, relative_error
 from symrnn.unroll import unroll
 
@@ -23,7 +24,7 @@ FAST_BACKENDS = ("llvm", "matrix", "scan", "auto")
 pytest.importorskip("symengine")
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(spec: RNNSpec, backend: str):
     return symrnn.compile(spec, backend=backend)
 
@@ -31,7 +32,11 @@ def compiled(spec: RNNSpec, backend: str):
 def random_call(rng: np.random.Generator, spec: RNNSpec, batch: int | None):
     n, e, m, z = spec.n, spec.e, spec.m, spec.z
     lead = () if batch is None else (batch,)
-    params = {"W": rng.normal(0, 0.8, (n, e)), "U": rng.normal(0, 0.5, (n, n)), "V": rng.normal(0, 0.8, (m, n))}
+    params = {
+        "W": rng.normal(0, 0.8, (n, e)),
+        "U": rng.normal(0, 0.5, (n, n)),
+        "V": rng.normal(0, 0.8, (m, n)),
+    }
     if spec.bias:
         params |= {"b": rng.normal(0, 0.5, n), "c": rng.normal(0, 0.5, m)}
     xs = rng.normal(0, 1, (*lead, z, e))
@@ -46,15 +51,24 @@ def worst_error(first, second) -> float:
 
 
 def reference(spec: RNNSpec, params, xs, ys, s0):
-    return loss_and_gradients(params, xs, ys, s0, activation=spec.activation, loss=spec.loss,
-                              initial_state_gradient=spec.initial_state_parameter)
+    return loss_and_gradients(
+        params,
+        xs,
+        ys,
+        s0,
+        activation=spec.activation,
+        loss=spec.loss,
+        initial_state_gradient=spec.initial_state_parameter,
+    )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "identity"])
 @pytest.mark.parametrize("loss", ["sse", "ce"])
 @pytest.mark.parametrize("bias", [True, False])
 def test_every_backend_matches_numpy_backend_and_reference(activation: str, loss: str, bias: bool) -> None:
-    spec = RNNSpec(z=3, e=2, n=2, m=2, activation=activation, loss=loss, bias=bias, initial_state_parameter=not bias)
+    spec = RNNSpec(
+        z=3, e=2, n=2, m=2, activation=activation, loss=loss, bias=bias, initial_state_parameter=not bias
+    )
     rng = np.random.default_rng(7)
     for batch in (None, 3):
         call = random_call(rng, spec, batch)
@@ -65,8 +79,14 @@ def test_every_backend_matches_numpy_backend_and_reference(activation: str, loss
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(z=st.integers(1, 5), e=st.integers(1, 3), n=st.integers(1, 4), m=st.integers(1, 3),
-       batch=st.sampled_from([None, 1, 5]), seed=st.integers(0, 2**16))
+@given(
+    z=st.integers(1, 5),
+    e=st.integers(1, 3),
+    n=st.integers(1, 4),
+    m=st.integers(1, 3),
+    batch=st.sampled_from([None, 1, 5]),
+    seed=st.integers(0, 2**16),
+)
 def test_sizes_vary(z: int, e: int, n: int, m: int, batch: int | None, seed: int) -> None:
     spec = RNNSpec(z=z, e=e, n=n, m=m)
     call = random_call(np.random.default_rng(seed), spec, batch)
@@ -88,7 +108,7 @@ def test_custom_lambda_activation() -> None:
 
 def test_single_sequence_gives_floats_and_parameter_shapes() -> None:
     spec = RNNSpec(z=2, e=3, n=2, m=1)
-    params, xs, ys, s0 = random_call(np.random.default_rng(1), spec, None)
+    params, xs, ys, _s0 = random_call(np.random.default_rng(1), spec, None)
     for backend in FAST_BACKENDS:
         J, grads = compiled(spec, backend)(params, xs, ys)
         assert isinstance(J, float)
@@ -102,7 +122,10 @@ def test_batch_equals_single_calls() -> None:
         J, grads = compiled(spec, backend)(params, xs, ys, s0)
         for index in range(4):
             J_one, grads_one = compiled(spec, backend)(params, xs[index], ys[index], s0[index])
-            assert worst_error((J[index], {k: v[index] for k, v in grads.items()}), (J_one, grads_one)) < CROSS_BACKEND_TOLERANCE
+            assert (
+                worst_error((J[index], {k: v[index] for k, v in grads.items()}), (J_one, grads_one))
+                < CROSS_BACKEND_TOLERANCE
+            )
 
 
 def _error_message(function, *args) -> tuple[type, str]:
@@ -141,8 +164,13 @@ def test_bad_input_gets_the_numpy_backend_error(case: str) -> None:
 
 def test_overflow_is_a_clear_error_everywhere() -> None:
     spec = RNNSpec(z=2, e=1, n=1, m=2, loss="ce", activation="identity")
-    params = {"W": np.array([[1e300]]), "U": np.array([[1e300]]), "V": np.array([[1e300], [1e300]]),
-              "b": np.zeros(1), "c": np.zeros(2)}
+    params = {
+        "W": np.array([[1e300]]),
+        "U": np.array([[1e300]]),
+        "V": np.array([[1e300], [1e300]]),
+        "b": np.zeros(1),
+        "c": np.zeros(2),
+    }
     xs, ys = np.array([[1e300], [1e300]]), np.full((2, 2), 0.5)
     for backend in ("numpy", *FAST_BACKENDS):
         with pytest.raises(ValueError, match="overflow"):
@@ -184,13 +212,20 @@ def _fast_entries_at(spec: RNNSpec, point: dict, digits: int) -> list:
     return values
 
 
-@pytest.mark.parametrize("spec", [
-    *(RNNSpec(z=2, e=2, n=2, m=2, activation=a, loss=l, initial_state_parameter=True)
-      for a in ("tanh", "sigmoid", "relu", "identity") for l in ("sse", "ce")),
-    RNNSpec(z=2, e=1, n=1, m=1, cell="lstm", initial_state_parameter=True),
-    RNNSpec(z=2, e=2, n=1, m=2, cell="gru", loss="ce", bias=False),
-    RNNSpec(z=3, e=0, n=2, m=1),
-], ids=str)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        *(
+            RNNSpec(z=2, e=2, n=2, m=2, activation=a, loss=l, initial_state_parameter=True)
+            for a in ("tanh", "sigmoid", "relu", "identity")
+            for l in ("sse", "ce")
+        ),
+        RNNSpec(z=2, e=1, n=1, m=1, cell="lstm", initial_state_parameter=True),
+        RNNSpec(z=2, e=2, n=1, m=2, cell="gru", loss="ce", bias=False),
+        RNNSpec(z=3, e=0, n=2, m=1),
+    ],
+    ids=str,
+)
 def test_symengine_route_equals_the_entry_level_engine_exactly(spec: RNNSpec) -> None:
     from symrnn.engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, rational_point
 
@@ -200,7 +235,9 @@ def test_symengine_route_equals_the_entry_level_engine_exactly(spec: RNNSpec) ->
     for symbol, expression in structured.definitions.items():
         values[symbol] = sympy.N(expression.xreplace(values), EXACT_DIGITS)
     want = [sympy.N(structured.graph.J.xreplace(values), EXACT_DIGITS)]
-    want += [sympy.N(entry.xreplace(values), EXACT_DIGITS) for name in structured for entry in structured[name]]
+    want += [
+        sympy.N(entry.xreplace(values), EXACT_DIGITS) for name in structured for entry in structured[name]
+    ]
     got = _fast_entries_at(spec, point, EXACT_DIGITS)
     assert exact_relative_error(got, want) <= EXACT_TOLERANCE
 
@@ -225,7 +262,7 @@ def test_vectorised_loss_equals_the_printed_rule_table_form(loss: str, m: int) -
     results = []
     for vectorised in (False, True):
         namespace: dict = {"numpy": np}
-        exec(loss_source(spec, vectorised=vectorised), namespace)  # noqa: S102 - our own printed code
+        exec(loss_source(spec, vectorised=vectorised), namespace)
         results.append(namespace["loss_terms"](yhat, y))
     (J_printed, g_printed), (J_vector, g_vector) = results
     assert np.abs(J_printed - J_vector).max() < 1e-12 and np.abs(g_printed - g_vector).max() < 1e-12

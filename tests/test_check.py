@@ -1,10 +1,12 @@
 """check(): compiled vs the NumPy oracle vs finite differences, for every activation, loss and bias."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symrnn
 from symrnn import RNNSpec
@@ -18,9 +20,17 @@ ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity"]
 @pytest.mark.parametrize("loss", ["sse", "ce"])
 @pytest.mark.parametrize("bias", [True, False])
 @settings(max_examples=3, deadline=None, derandomize=True)
-@given(z=st.integers(1, 5), e=st.integers(1, 3), n=st.integers(1, 3), m=st.integers(1, 3), seed=st.integers(0, 99))
+@given(
+    z=st.integers(1, 5),
+    e=st.integers(1, 3),
+    n=st.integers(1, 3),
+    m=st.integers(1, 3),
+    seed=st.integers(0, 99),
+)
 def test_compiled_reference_and_finite_differences_agree(activation, loss, bias, z, e, n, m, seed) -> None:
-    spec = RNNSpec(z=z, e=e, n=n, m=m, activation=activation, loss=loss, bias=bias, initial_state_parameter=seed % 2 == 0)
+    spec = RNNSpec(
+        z=z, e=e, n=n, m=m, activation=activation, loss=loss, bias=bias, initial_state_parameter=seed % 2 == 0
+    )
     report = check(spec, seed=seed, brute_force=False)
     assert report.compiled_vs_reference <= COMPILED_VS_REFERENCE_TOLERANCE
     assert report.reference_vs_finite_diff <= FINITE_DIFFERENCE_TOLERANCE
@@ -31,8 +41,11 @@ def test_check_runs_brute_force_when_small_and_reports_json_shape() -> None:
     report = check(RNNSpec())
     assert report.structured_vs_brute is not None and report.structured_vs_brute < 1e-45
     assert set(report.as_json()) == {"ok", "max_rel_error"}
-    assert set(report.as_json()["max_rel_error"]) == {"structured_vs_brute", "compiled_vs_reference",
-                                                      "reference_vs_finite_diff"}
+    assert set(report.as_json()["max_rel_error"]) == {
+        "structured_vs_brute",
+        "compiled_vs_reference",
+        "reference_vs_finite_diff",
+    }
 
 
 def test_user_lambda_activation_is_checked() -> None:
@@ -68,16 +81,19 @@ def test_compiled_agrees_with_an_independent_hand_computation() -> None:
     assert grads["c"][0] == pytest.approx(residual, rel=1e-14)
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda p, xs, ys: ({**p, "W": np.zeros((3, 3))}, xs, ys), r"params\['W'\] must have shape \(2, 2\)"),
-    (lambda p, xs, ys: ({k: v for k, v in p.items() if k != "b"}, xs, ys), "params is missing b"),
-    (lambda p, xs, ys: (p, xs[:, :1], ys), r"xs must have shape"),
-    (lambda p, xs, ys: (p, xs, ys[:, :, :1].repeat(2, axis=2)), r"ys must have shape"),
-    (lambda p, xs, ys: (p, np.where(xs > 0, np.nan, xs), ys), "xs contains NaN or inf"),
-    (lambda p, xs, ys: (p, xs, ys * np.inf), "ys contains NaN or inf"),
-    (lambda p, xs, ys: ({**p, "U": p["U"].astype(str)}, xs, ys), "must be an array of real numbers"),
-    (lambda p, xs, ys: ({**p, "Q": 1.0}, xs, ys), "unexpected entries Q"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda p, xs, ys: ({**p, "W": np.zeros((3, 3))}, xs, ys), r"params\['W'\] must have shape \(2, 2\)"),
+        (lambda p, xs, ys: ({k: v for k, v in p.items() if k != "b"}, xs, ys), "params is missing b"),
+        (lambda p, xs, ys: (p, xs[:, :1], ys), r"xs must have shape"),
+        (lambda p, xs, ys: (p, xs, ys[:, :, :1].repeat(2, axis=2)), r"ys must have shape"),
+        (lambda p, xs, ys: (p, np.where(xs > 0, np.nan, xs), ys), "xs contains NaN or inf"),
+        (lambda p, xs, ys: (p, xs, ys * np.inf), "ys contains NaN or inf"),
+        (lambda p, xs, ys: ({**p, "U": p["U"].astype(str)}, xs, ys), "must be an array of real numbers"),
+        (lambda p, xs, ys: ({**p, "Q": 1.0}, xs, ys), "unexpected entries Q"),
+    ],
+)
 def test_bad_input_gets_a_clear_error_naming_the_argument(change, words: str) -> None:
     spec = RNNSpec()
     params, xs, ys, _ = random_problem(spec, seed=1)

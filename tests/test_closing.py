@@ -1,4 +1,5 @@
 """The closing chapter's claims ([26]-[29], Solutions I-III), each against an independent computation."""
+
 from __future__ import annotations
 
 import math
@@ -89,7 +90,9 @@ def test_identity_initialisation_keeps_the_jacobian_at_identity(chapter):
         return s
 
     s0 = np.ones(2)
-    jacobian = np.column_stack([(run(s0 + FD_STEP * e) - run(s0 - FD_STEP * e)) / (2 * FD_STEP) for e in np.eye(2)])
+    jacobian = np.column_stack(
+        [(run(s0 + FD_STEP * e) - run(s0 - FD_STEP * e)) / (2 * FD_STEP) for e in np.eye(2)]
+    )
     assert np.allclose(jacobian, np.eye(2), atol=FD_TOLERANCE)
     assert chapter["(R2)"].check.ok
 

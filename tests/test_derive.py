@@ -1,30 +1,48 @@
 """The structured route equals brute-force differentiation exactly; the service agrees with both."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import sympy
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from symrnn import RNNSpec, SymRNNError, gradients, unroll
 from symrnn.check import EXACT_TOLERANCE, structured_vs_brute
 from symrnn.engine.brute import brute_force_gradients, estimated_work
 from symrnn.engine.service import Quantity, derivative
-from symrnn.engine.structured import backward, bptt_terms, gradient_from_terms, jacobian_product, step_jacobian
+from symrnn.engine.structured import (
+    backward,
+    bptt_terms,
+    gradient_from_terms,
+    jacobian_product,
+    step_jacobian,
+)
 
-ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity", sympy.Lambda(sympy.Symbol("v"), sympy.Symbol("v") ** 3 / 3 + sympy.Symbol("v"))]
+ACTIVATIONS = [
+    "tanh",
+    "sigmoid",
+    "relu",
+    "identity",
+    sympy.Lambda(sympy.Symbol("v"), sympy.Symbol("v") ** 3 / 3 + sympy.Symbol("v")),
+]
 # Brute-force work allowed per CI example (~30 µs a unit): a representative subset; -m slow sweeps all.
 CI_WORK = 40_000
 
 
 def _spec_strategy(max_z: int):
-    return st.builds(RNNSpec, z=st.integers(1, max_z), e=st.integers(1, 3), n=st.integers(1, 3), m=st.integers(1, 3))
+    return st.builds(
+        RNNSpec, z=st.integers(1, max_z), e=st.integers(1, 3), n=st.integers(1, 3), m=st.integers(1, 3)
+    )
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=["tanh", "sigmoid", "relu", "identity", "lambda"])
 @pytest.mark.parametrize("loss", ["sse", "ce"])
 @pytest.mark.parametrize("bias", [True, False])
-@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(
+    max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.filter_too_much]
+)
 @given(base=_spec_strategy(max_z=5))
 def test_structured_equals_brute_force(activation, loss: str, bias: bool, base: RNNSpec) -> None:
     spec = base.replace(activation=activation, loss=loss, bias=bias)
@@ -67,8 +85,10 @@ def test_a_wrong_recurrence_is_detected() -> None:
     good = backward(graph)
     U = graph.parameters["U"]
     # Mutation: U instead of Uᵀ in the δ recurrence (a classic hand-derivation slip).
-    wrong = {sym: expr.xreplace({U[0, 1]: U[1, 0], U[1, 0]: U[0, 1]}) if sym.name.startswith("delta_1") else expr
-             for sym, expr in good.adjoint_definitions.items()}
+    wrong = {
+        sym: expr.xreplace({U[0, 1]: U[1, 0], U[1, 0]: U[0, 1]}) if sym.name.startswith("delta_1") else expr
+        for sym, expr in good.adjoint_definitions.items()
+    }
     point = {sym: sympy.Rational(k % 5 + 1, 7) for k, sym in enumerate(graph.inputs)}
     values_good, values_wrong = dict(point), dict(point)
     for sym, expr in graph.definitions.items():
@@ -88,7 +108,9 @@ def test_brute_force_refuses_big_cases_with_size_and_alternative() -> None:
 
 
 def _at(point: dict, array) -> np.ndarray:
-    return np.array([sympy.N(sympy.sympify(entry).xreplace(point), 30) for entry in np.ravel(array)], dtype=float)
+    return np.array(
+        [sympy.N(sympy.sympify(entry).xreplace(point), 30) for entry in np.ravel(array)], dtype=float
+    )
 
 
 @pytest.mark.parametrize("parameter", ["W", "U", "V", "b", "c"])
@@ -108,16 +130,29 @@ def test_double_sum_of_terms_equals_backward_and_total_derivative(parameter: str
 
 def test_terms_have_the_notes_structure() -> None:
     graph = unroll(RNNSpec(z=3))
-    assert [(term.t, term.k) for term in bptt_terms(graph, "U")] == [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
+    assert [(term.t, term.k) for term in bptt_terms(graph, "U")] == [
+        (1, 1),
+        (2, 1),
+        (2, 2),
+        (3, 1),
+        (3, 2),
+        (3, 3),
+    ]
     assert [(term.t, term.k) for term in bptt_terms(graph, "V")] == [(1, 1), (2, 2), (3, 3)]
 
 
 def test_service_states_and_immediate_partials() -> None:
     graph = unroll(RNNSpec(z=3, e=1, n=2, m=1))
     total = derivative(graph, Quantity("s", 3), Quantity("s", 1))
-    assert (sympy.Matrix(total.tolist()) - jacobian_product(graph, 3, 1)).applyfunc(sympy.expand) == sympy.zeros(2, 2)
-    assert sympy.Matrix(derivative(graph, Quantity("s", 2), Quantity("s", 1), immediate=True).tolist()) == step_jacobian(graph, 2)
-    assert all(entry == 0 for entry in derivative(graph, Quantity("s", 3), Quantity("s", 1), immediate=True).ravel())
+    assert (sympy.Matrix(total.tolist()) - jacobian_product(graph, 3, 1)).applyfunc(
+        sympy.expand
+    ) == sympy.zeros(2, 2)
+    assert sympy.Matrix(
+        derivative(graph, Quantity("s", 2), Quantity("s", 1), immediate=True).tolist()
+    ) == step_jacobian(graph, 2)
+    assert all(
+        entry == 0 for entry in derivative(graph, Quantity("s", 3), Quantity("s", 1), immediate=True).ravel()
+    )
     # ∂⁺s_2/∂W holds s_1 fixed: only x_2 appears; the total derivative also reaches x_1.
     immediate = derivative(graph, Quantity("s", 2), Quantity("W"), immediate=True)
     total_W = derivative(graph, Quantity("s", 2), Quantity("W"))
@@ -134,6 +169,8 @@ def test_piecewise_activation_work_is_estimated_with_its_blow_up() -> None:
     # n = 2, z = 4 with ReLU ran for over 13 minutes before the estimate counted nested conditions.
     graph = unroll(RNNSpec(z=4, e=2, n=2, m=2, activation="relu"))
     smooth = unroll(RNNSpec(z=4, e=2, n=2, m=2, activation="identity"))
-    assert estimated_work(graph, graph.spec.parameter_names) > 8 * estimated_work(smooth, smooth.spec.parameter_names)
+    assert estimated_work(graph, graph.spec.parameter_names) > 8 * estimated_work(
+        smooth, smooth.spec.parameter_names
+    )
     with pytest.raises(SymRNNError, match="structured route"):
         brute_force_gradients(graph)

@@ -1,4 +1,5 @@
 """Derivation documents: every equation checked, committed files current, sizes linear, TeX compiles."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,35 @@ from symrnn.latex.layout import ROW_BUDGET, tex_width
 from symrnn.latex.regenerate import DIRECTORY, DOCUMENTS, render
 from symrnn.unroll import unroll
 
-NOTES_LABELS = ["(A)", "(B)", "(1)", "(2)", "(3)", "(5)", "(6)", "(7)", "(8)", "(9)", "(10)", "(11)", "(12)",
-                "(13)", "(14)", "(15)", "(16)", "(17), [20]", "[18]", "[19]", "[21]", "[22]", "[23]", "[24]",
-                "[25]", "[26]", "[27]"]
+NOTES_LABELS = [
+    "(A)",
+    "(B)",
+    "(1)",
+    "(2)",
+    "(3)",
+    "(5)",
+    "(6)",
+    "(7)",
+    "(8)",
+    "(9)",
+    "(10)",
+    "(11)",
+    "(12)",
+    "(13)",
+    "(14)",
+    "(15)",
+    "(16)",
+    "(17), [20]",
+    "[18]",
+    "[19]",
+    "[21]",
+    "[22]",
+    "[23]",
+    "[24]",
+    "[25]",
+    "[26]",
+    "[27]",
+]
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +67,16 @@ def example() -> Derivation:
 
 
 def test_committed_documents_are_current(rendered):
-    committed = {path.relative_to(DIRECTORY).as_posix() for path in DIRECTORY.rglob("*")
-                 if path.suffix in (".tex", ".md", ".svg")}
+    committed = {
+        path.relative_to(DIRECTORY).as_posix()
+        for path in DIRECTORY.rglob("*")
+        if path.suffix in (".tex", ".md", ".svg")
+    }
     assert committed == set(rendered), "run: python -m symrnn.latex.regenerate"
     for name, text in rendered.items():
-        assert (DIRECTORY / name).read_text(encoding="utf-8") == text, f"{name} is stale: python -m symrnn.latex.regenerate"
+        assert (DIRECTORY / name).read_text(encoding="utf-8") == text, (
+            f"{name} is stale: python -m symrnn.latex.regenerate"
+        )
 
 
 def test_every_equation_of_the_example_is_numbered_and_checked(example):
@@ -70,7 +102,8 @@ def test_notes_eq8_as_written_fails_its_check():
     spec = RNNSpec()
     point = Point(unroll(spec))
     as_written = sum(point.term("W", 2, k) for k in (1,)) + np.tensordot(
-        point.jacobian_product(2, 0), point.immediate(Quantity("s", 0), Quantity("W")), axes=1)
+        point.jacobian_product(2, 0), point.immediate(Quantity("s", 0), Quantity("W")), axes=1
+    )
     method, truth = point.step_gradient("W", 2)
     assert method == "brute force"
     assert not compare(flat(as_written), flat(truth), method=method, what="(8) as written").ok
@@ -116,7 +149,9 @@ def test_unknown_notation_is_a_value_error():
 
 def test_markdown_and_jupyter(example):
     markdown = example.markdown()
-    assert markdown.count("$$") % 2 == 0 and r"\begin{equation" not in markdown and r"\checkmark" not in markdown
+    assert (
+        markdown.count("$$") % 2 == 0 and r"\begin{equation" not in markdown and r"\checkmark" not in markdown
+    )
     assert example._repr_markdown_() == markdown
     assert example._repr_latex_().startswith("$$")
     fragment = example.latex(standalone=False)
@@ -140,8 +175,14 @@ _OVERFULL = re.compile(r"Overfull \\hbox \(([0-9.]+)pt too wide\)")
 def compile_latex(directory: Path, name: str, text: str) -> list[float]:
     """Compile one document with pdflatex -halt-on-error; returns the widths of its overfull hboxes (pt)."""
     (directory / name).write_text(text, encoding="utf-8")
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", name], cwd=directory,
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", name],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     log = (directory / name).with_suffix(".log").read_text(encoding="utf-8", errors="replace")
     assert result.returncode == 0, f"{name}: {result.stdout[-2000:]}"
     assert (directory / name).with_suffix(".pdf").stat().st_size > 0
@@ -164,8 +205,14 @@ def test_pdflatex_compiles_without_overfull_boxes(tmp_path, rendered):
             assert all(width <= OVERFULL_LIMIT_PT for width in widths), f"{name}: overfull hboxes {widths} pt"
 
 
-VARIANTS = {"z10": RNNSpec(z=10), "z3_n3": RNNSpec(z=3, n=3), "ce_m3": RNNSpec(loss="ce", m=3),
-            "relu": RNNSpec(activation="relu"), "d2l": RNNSpec(notation="d2l"), "goodfellow": RNNSpec(notation="goodfellow")}
+VARIANTS = {
+    "z10": RNNSpec(z=10),
+    "z3_n3": RNNSpec(z=3, n=3),
+    "ce_m3": RNNSpec(loss="ce", m=3),
+    "relu": RNNSpec(activation="relu"),
+    "d2l": RNNSpec(notation="d2l"),
+    "goodfellow": RNNSpec(notation="goodfellow"),
+}
 
 
 @pytest.mark.slow
@@ -201,7 +248,9 @@ def test_written_as_a_person_writes(rendered, stem):
 
 def test_single_neuron_has_no_diag_and_no_one_by_one_matrix(rendered):
     text = rendered["single_neuron.tex"]
-    assert "\\operatorname{diag}" not in text.split("Why RNNs are hard")[0]  # the closing chapter's matrix case may
+    assert (
+        "\\operatorname{diag}" not in text.split("Why RNNs are hard")[0]
+    )  # the closing chapter's matrix case may
     assert "\\left(\\begin{matrix}" not in text
 
 
@@ -293,7 +342,9 @@ def test_eq8_first_factor_slip_makes_it_zero():
 
 def test_v_read_as_U_in_10_to_16(example):
     graph = unroll(RNNSpec(z=3))
-    assert all(entry == 0 for t in (1, 2, 3) for entry in derivative(graph, Quantity("s", t), Quantity("V")).ravel())
+    assert all(
+        entry == 0 for t in (1, 2, 3) for entry in derivative(graph, Quantity("s", t), Quantity("V")).ravel()
+    )
     point = Point(graph)
     assert any(entry != 0 for entry in point.total(Quantity("s", 2), Quantity("U")).ravel())
     assert example.equation("(11)(ii)").check.ok and example.equation("(11)(i)").check.ok
@@ -359,9 +410,14 @@ def test_cli_checks_option(tmp_path):
     assert (tmp_path / "figures" / "cell_notes.svg").exists()
 
 
-@pytest.mark.parametrize("stem, foreign", [("d2l_notation", r"(?<![a-zA-Z\\])s_[{0-9tkm]"),
-                                           ("single_neuron", r"(?<![a-zA-Z\\])s_[{0-9tkm]"),
-                                           ("notes_example", r"(?<![a-zA-Z\\])h_[{0-9tkm]|W_\{hh\}")])
+@pytest.mark.parametrize(
+    "stem, foreign",
+    [
+        ("d2l_notation", r"(?<![a-zA-Z\\])s_[{0-9tkm]"),
+        ("single_neuron", r"(?<![a-zA-Z\\])s_[{0-9tkm]"),
+        ("notes_example", r"(?<![a-zA-Z\\])h_[{0-9tkm]|W_\{hh\}"),
+    ],
+)
 def test_each_document_speaks_its_own_notation(rendered, stem, foreign):
     """Checks, notes and captions in the document's notation (the notes' own IX and the LSTM aside)."""
     for suffix in (".tex", ".md"):

@@ -24,11 +24,19 @@ def minimal_gated_unit() -> Cell:
     W_f, U_f, b_f, W_h, U_h, b_h, x, h_prev, f, g = names("W_f U_f b_f W_h U_h b_h x h_prev f g")
     return make_cell(
         "mgu",
-        parameters={"W_f": ("n", "e"), "U_f": ("n", "n"), "b_f": ("n",),
-                    "W_h": ("n", "e"), "U_h": ("n", "n"), "b_h": ("n",)},
-        equations=[("f", sigmoid(W_f @ x + U_f @ h_prev + b_f)),
-                   ("g", tanh(W_h @ x + U_h @ (f * h_prev) + b_h)),
-                   ("h", (1 - f) * h_prev + f * g)],
+        parameters={
+            "W_f": ("n", "e"),
+            "U_f": ("n", "n"),
+            "b_f": ("n",),
+            "W_h": ("n", "e"),
+            "U_h": ("n", "n"),
+            "b_h": ("n",),
+        },
+        equations=[
+            ("f", sigmoid(W_f @ x + U_f @ h_prev + b_f)),
+            ("g", tanh(W_h @ x + U_h @ (f * h_prev) + b_h)),
+            ("h", (1 - f) * h_prev + f * g),
+        ],
         states=["h"],
         biases=["b_f", "b_h"],
     )
@@ -63,8 +71,12 @@ def test_entry_level_equals_brute_force_exactly_larger(spec: RNNSpec) -> None:
 CELL_CASES = [
     dict(cell=cell, z=z, e=e, n=n, m=m, bias=bias, loss=loss)
     for cell, z, e, n, m, bias, loss in [
-        ("rnn", 4, 3, 2, 2, True, "sse"), ("rnn", 3, 0, 3, 1, False, "sse"), ("lstm", 4, 2, 3, 2, True, "ce"),
-        ("lstm", 3, 0, 2, 1, False, "sse"), ("gru", 4, 3, 2, 1, True, "sse"), ("gru", 2, 1, 3, 3, False, "ce"),
+        ("rnn", 4, 3, 2, 2, True, "sse"),
+        ("rnn", 3, 0, 3, 1, False, "sse"),
+        ("lstm", 4, 2, 3, 2, True, "ce"),
+        ("lstm", 3, 0, 2, 1, False, "sse"),
+        ("gru", 4, 3, 2, 1, True, "sse"),
+        ("gru", 2, 1, 3, 3, False, "ce"),
     ]
 ]
 
@@ -85,7 +97,9 @@ def test_every_backend_equals_the_numpy_oracle(case: dict) -> None:
             assert relative_error(grads[name], grads_ref[name]) < REFERENCE_TOLERANCE, (backend, name)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", minimal_gated_unit()], ids=["rnn", "lstm", "gru", "mgu"])
+@pytest.mark.parametrize(
+    "cell", ["rnn", "lstm", "gru", minimal_gated_unit()], ids=["rnn", "lstm", "gru", "mgu"]
+)
 def test_matrix_level_equals_entry_level(cell: str | Cell) -> None:
     spec = RNNSpec(cell=cell, z=5, e=2, n=3, m=2, initial_state_parameter=True)
     params, xs, ys, s0 = random_problem(spec, seed=3)
@@ -105,8 +119,12 @@ def test_user_cell_is_checked_by_finite_differences() -> None:
 def test_the_notes_recurrence_comes_out_of_the_matrix_engine() -> None:
     # δ_t = Vᵀ g_t + Uᵀ (f'(u_{t+1}) ⊙ δ_{t+1}): derived from u = W x + U s_prev + b; s = f(u), not typed in.
     V, U, u = Name("V"), Name("U"), Name("u")
-    expected = TensorSum((Transposed(V, LossGradient()),
-                    Next(Transposed(U, Hadamard(ElementwiseDerivative("f", u, "s"), Adjoint("s"))))))
+    expected = TensorSum(
+        (
+            Transposed(V, LossGradient()),
+            Next(Transposed(U, Hadamard(ElementwiseDerivative("f", u, "s"), Adjoint("s")))),
+        )
+    )
     assert matrix_program(RNNSpec()).inlined("s") == expected
 
 
@@ -151,7 +169,9 @@ def test_any_sequence_length_through_scan(cell: str) -> None:
     rng = np.random.default_rng(1)
     xs, ys = rng.normal(size=(40, 1)), rng.normal(size=(40, 1))
     J, grads = fn(params, xs, ys)
-    J_ref, grads_ref = reference_call(spec.replace(z=40), params, xs[None], ys[None], np.zeros((1, spec.state_size)))
+    J_ref, grads_ref = reference_call(
+        spec.replace(z=40), params, xs[None], ys[None], np.zeros((1, spec.state_size))
+    )
     assert relative_error(J, J_ref[0]) < REFERENCE_TOLERANCE
     assert all(relative_error(grads[k], grads_ref[k][0]) < REFERENCE_TOLERANCE for k in grads)
 
@@ -169,22 +189,48 @@ def test_lstm_initial_state_is_a_pair() -> None:
 x, s_prev, W, U, b = names("x s_prev W U b")
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(parameters={"W": ("n", "e")}, equations=[("s", W @ x + Name("Q"))], states=["s"]),
-     r"equation 's' reads undefined name\(s\) Q"),
-    (dict(parameters={"W": ("n", "e"), "U": ("2n", "n")}, equations=[("s", W @ x + U @ s_prev)], states=["s"]),
-     r"equation 's': cannot combine shapes \(n,\) \+ \(2n,\)"),
-    (dict(parameters={"W": ("n", "e")}, equations=[("s", W @ s_prev)], states=["s"]),
-     r"equation 's': cannot multiply \(n, e\) by \(n,\)"),
-    (dict(parameters={"W": ("n", "e")}, equations=[("s", tanh(W @ x))], states=["s"]),
-     "state 's' never feeds back"),
-    (dict(parameters={}, equations=[("s", tanh(s_prev))], states=["s"]), "has no parameters"),
-    (dict(parameters={"W": ("3n", "e")}, equations=[("s", (W @ x).block(0, 2) + s_prev)], states=["s"]),
-     "cannot split 3n rows into 2 equal blocks"),
-    (dict(parameters={"W": ("n", "e")}, equations=[("s", W @ x + s_prev)], states=["h"]), "state 'h' has no equation"),
-    (dict(parameters={"W": ("n", "e"), "U": ("n", "n")}, equations=[("s", W @ x + s_prev)], states=["s"]),
-     "parameter.s. U appear in no equation"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (
+            dict(parameters={"W": ("n", "e")}, equations=[("s", W @ x + Name("Q"))], states=["s"]),
+            r"equation 's' reads undefined name\(s\) Q",
+        ),
+        (
+            dict(
+                parameters={"W": ("n", "e"), "U": ("2n", "n")},
+                equations=[("s", W @ x + U @ s_prev)],
+                states=["s"],
+            ),
+            r"equation 's': cannot combine shapes \(n,\) \+ \(2n,\)",
+        ),
+        (
+            dict(parameters={"W": ("n", "e")}, equations=[("s", W @ s_prev)], states=["s"]),
+            r"equation 's': cannot multiply \(n, e\) by \(n,\)",
+        ),
+        (
+            dict(parameters={"W": ("n", "e")}, equations=[("s", tanh(W @ x))], states=["s"]),
+            "state 's' never feeds back",
+        ),
+        (dict(parameters={}, equations=[("s", tanh(s_prev))], states=["s"]), "has no parameters"),
+        (
+            dict(
+                parameters={"W": ("3n", "e")}, equations=[("s", (W @ x).block(0, 2) + s_prev)], states=["s"]
+            ),
+            "cannot split 3n rows into 2 equal blocks",
+        ),
+        (
+            dict(parameters={"W": ("n", "e")}, equations=[("s", W @ x + s_prev)], states=["h"]),
+            "state 'h' has no equation",
+        ),
+        (
+            dict(
+                parameters={"W": ("n", "e"), "U": ("n", "n")}, equations=[("s", W @ x + s_prev)], states=["s"]
+            ),
+            "parameter.s. U appear in no equation",
+        ),
+    ],
+)
 def test_a_bad_cell_is_refused_before_any_sympy_work(kwargs: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         make_cell("bad", **kwargs)
@@ -207,6 +253,8 @@ def test_the_document_prints_the_engine_recurrence() -> None:
     for notation in ("notes", "d2l"):
         spec = RNNSpec(notation=notation)
         context = Context(spec, symrnn.unroll(spec), True)
-        printed = MatrixLatex(context, lambda t, c=context: diag_form(c, t))(matrix_program(spec).inlined("s"))
+        printed = MatrixLatex(context, lambda t, c=context: diag_form(c, t))(
+            matrix_program(spec).inlined("s")
+        )
         assert printed.count(r"^{\top}") == 2 and "_{t+1}" in printed
         assert printed in symrnn.derive(spec).latex()

@@ -1,4 +1,5 @@
 """backend="loop": compiled time loops (Numba) agree with the NumPy oracle; reduce modes; the disk cache."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 
 from symrnn import RNNSpec
-from symrnn.numeric import cache
 from symrnn.engine.step import StepProgram
+from symrnn.numeric import cache
 from symrnn.numeric.loop import REDUCTIONS, compile_loop, kernel_module, step_program
 from symrnn.numeric.reference import loss_and_gradients, relative_error
 
@@ -27,8 +28,11 @@ def compiled(spec: RNNSpec, generator: str, reduce: str):
 def random_call(rng: np.random.Generator, spec: RNNSpec, batch: int | None):
     n, e, m, z = spec.n, spec.e, spec.m, spec.z
     lead = () if batch is None else (batch,)
-    params = {"W": rng.normal(0, 0.8, (n, e)), "U": rng.normal(0, 0.5, (n, n)),
-              "V": rng.normal(0, 0.8, (m, n))}
+    params = {
+        "W": rng.normal(0, 0.8, (n, e)),
+        "U": rng.normal(0, 0.5, (n, n)),
+        "V": rng.normal(0, 0.8, (m, n)),
+    }
     if spec.bias:
         params |= {"b": rng.normal(0, 0.5, n), "c": rng.normal(0, 0.5, m)}
     xs = rng.normal(0, 1, (*lead, z, e))
@@ -37,8 +41,15 @@ def random_call(rng: np.random.Generator, spec: RNNSpec, batch: int | None):
 
 
 def oracle(spec: RNNSpec, params, xs, ys, s0):
-    return loss_and_gradients(params, xs, ys, s0, activation=spec.activation, loss=spec.loss,
-                              initial_state_gradient=spec.initial_state_parameter)
+    return loss_and_gradients(
+        params,
+        xs,
+        ys,
+        s0,
+        activation=spec.activation,
+        loss=spec.loss,
+        initial_state_gradient=spec.initial_state_parameter,
+    )
 
 
 def worst_error(result, expected) -> float:
@@ -69,16 +80,22 @@ def check_every_mode(spec: RNNSpec, generator: str, seed: int) -> None:
 
 # Each activation, each loss, bias on and off and the s0 gradient, with one compiled kernel per spec (Numba
 # compiles each in seconds on a cold cache; the full activation × loss × bias product is marked `slow`).
-SETTINGS = [("tanh", "sse", True, True), ("sigmoid", "ce", False, False), ("relu", "sse", False, True),
-            ("identity", "ce", True, False)]
+SETTINGS = [
+    ("tanh", "sse", True, True),
+    ("sigmoid", "ce", False, False),
+    ("relu", "sse", False, True),
+    ("identity", "ce", True, False),
+]
 
 
 @pytest.mark.parametrize("activation, loss, bias, s0_parameter", SETTINGS)
 @pytest.mark.parametrize("generator", ["scalar", "matrix"])
-def test_backend_matches_oracle(generator: str, activation: str, loss: str, bias: bool,
-                                s0_parameter: bool) -> None:
-    spec = RNNSpec(z=4, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias,
-                   initial_state_parameter=s0_parameter)
+def test_backend_matches_oracle(
+    generator: str, activation: str, loss: str, bias: bool, s0_parameter: bool
+) -> None:
+    spec = RNNSpec(
+        z=4, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias, initial_state_parameter=s0_parameter
+    )
     check_every_mode(spec, generator, seed=len(activation) + 7 * bias)
 
 
@@ -100,8 +117,9 @@ def test_matrix_generator_whole_vector_loss() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("activation, loss, bias", itertools.product(ACTIVATIONS, LOSSES, (True, False)))
 def test_full_product_matches_oracle(activation: str, loss: str, bias: bool) -> None:
-    spec = RNNSpec(z=3, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias,
-                   initial_state_parameter=True)
+    spec = RNNSpec(
+        z=3, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias, initial_state_parameter=True
+    )
     for generator in ("scalar", "matrix"):
         check_every_mode(spec, generator, seed=11)
 
@@ -199,9 +217,21 @@ def test_registered_as_compile_backend() -> None:
 def test_cost_model_interpolates_measured_times_and_chooses(monkeypatch, tmp_path) -> None:
     from symrnn.numeric import costmodel
 
-    cells = [[n, z, B, {"loop-matrix": 1e-6 * z * (B if n == 2 else 2 * B), "matrix": 1e-6 * z * 1.5 * B,
-                        "llvm": 1e-7 * z * n * n * B}]
-             for n in (2, 32) for z in (4, 64) for B in (1, 1024)]
+    cells = [
+        [
+            n,
+            z,
+            B,
+            {
+                "loop-matrix": 1e-6 * z * (B if n == 2 else 2 * B),
+                "matrix": 1e-6 * z * 1.5 * B,
+                "llvm": 1e-7 * z * n * n * B,
+            },
+        ]
+        for n in (2, 32)
+        for z in (4, 64)
+        for B in (1, 1024)
+    ]
     model = {"cells": cells, "compile": {"matrix": [[2, 4, 0.5], [32, 64, 0.9]]}}
     monkeypatch.setattr(costmodel, "load", lambda: model)
     predicted = costmodel.predict(model, 2, 16, 32)  # between grid points: geometric interpolation

@@ -1,4 +1,5 @@
 """PyTorch as a peer: the hand-written NumPy oracle against autograd on nn.RNN, nn.LSTM and nn.GRU."""
+
 from __future__ import annotations
 
 import itertools
@@ -87,10 +88,12 @@ def peer_cases():
 @pytest.mark.parametrize("cell, activation, bias, loss, sizes, seed", list(peer_cases()))
 def test_reference_equals_torch_autograd(cell, activation, bias, loss, sizes, seed):
     z, e, n, m = sizes
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(seed), cell=cell, z=z, e=e, n=n, m=m,
-                                          bias=bias, loss=loss)
-    J, ours = loss_and_gradients(params, xs, ys, s0, cell=cell, activation=activation, loss=loss,
-                                 initial_state_gradient=True)
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(seed), cell=cell, z=z, e=e, n=n, m=m, bias=bias, loss=loss
+    )
+    J, ours = loss_and_gradients(
+        params, xs, ys, s0, cell=cell, activation=activation, loss=loss, initial_state_gradient=True
+    )
     J_torch, theirs = torch_gradients(cell, activation, params, xs, ys, s0, loss=loss, bias=bias)
     assert relative_error(J, J_torch) < PEER_TOLERANCE
     assert worst_error(ours, theirs) < PEER_TOLERANCE, f"ours: {ours} torch: {theirs}"
@@ -100,13 +103,16 @@ def test_reference_equals_torch_autograd(cell, activation, bias, loss, sizes, se
 def test_batch_equals_torch_batch(cell, activation):
     # A batch of B sequences: torch sums the parameter gradients over the batch, we give one per sequence.
     B, z, e, n, m = 4, 5, 2, 3, 2
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(50), cell=cell, z=z, e=e, n=n, m=m, bias=True,
-                                          loss="ce", batch=B)
-    J, ours = loss_and_gradients(params, xs, ys, s0, cell=cell, activation=activation, loss="ce",
-                                 initial_state_gradient=True)
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(50), cell=cell, z=z, e=e, n=n, m=m, bias=True, loss="ce", batch=B
+    )
+    J, ours = loss_and_gradients(
+        params, xs, ys, s0, cell=cell, activation=activation, loss="ce", initial_state_gradient=True
+    )
     sequence_first = np.ascontiguousarray(np.swapaxes(xs, 0, 1))  # (z, B, e)
-    J_torch, theirs = torch_gradients(cell, activation, params, sequence_first, np.swapaxes(ys, 0, 1), s0,
-                                      loss="ce", bias=True)
+    J_torch, theirs = torch_gradients(
+        cell, activation, params, sequence_first, np.swapaxes(ys, 0, 1), s0, loss="ce", bias=True
+    )
     assert relative_error(J.sum(), J_torch) < PEER_TOLERANCE
     s0_theirs = theirs.pop("s0")  # (B, n), or (2, B, n) for the LSTM: per sequence in torch too
     s0_theirs = np.swapaxes(s0_theirs, 0, 1) if cell == "lstm" else s0_theirs
@@ -126,7 +132,7 @@ def torch_truncated_gradients(cell, activation, params, xs, ys, s0, *, tau: int)
     states, state = [initial], initial
     with torch.no_grad():  # the states s_1..s_z, as constants
         for t in range(z):
-            _, state = module(torch.from_numpy(xs[t:t + 1]), state)
+            _, state = module(torch.from_numpy(xs[t : t + 1]), state)
             states.append(state)
     J = 0.0
     for t in range(1, z + 1):
@@ -134,8 +140,13 @@ def torch_truncated_gradients(cell, activation, params, xs, ys, s0, *, tau: int)
         outputs, _ = module(torch.from_numpy(xs[start:t]), states[start] if start else initial)
         J = J + torch_loss(outputs[-1] @ V.T + c, torch.from_numpy(ys[t - 1]), "sse")
     J.backward()
-    gradients = {"W": module.weight_ih_l0.grad, "U": module.weight_hh_l0.grad, "V": V.grad,
-                 "b": module.bias_ih_l0.grad, "c": c.grad}
+    gradients = {
+        "W": module.weight_ih_l0.grad,
+        "U": module.weight_hh_l0.grad,
+        "V": V.grad,
+        "b": module.bias_ih_l0.grad,
+        "c": c.grad,
+    }
     if cell != "rnn":
         gradients["b_U"] = module.bias_hh_l0.grad
     gradients["s0"] = torch.stack([leaf.grad[0] for leaf in leaves]) if cell == "lstm" else leaves[0].grad[0]
@@ -145,10 +156,12 @@ def torch_truncated_gradients(cell, activation, params, xs, ys, s0, *, tau: int)
 @pytest.mark.parametrize("tau", [1, 3])
 @pytest.mark.parametrize("cell, activation", VARIANTS)
 def test_truncated_reference_equals_torch_detach(cell, activation, tau):
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(60 + tau), cell=cell, z=8, e=2, n=3, m=2,
-                                          bias=True, loss="sse")
-    _, ours = loss_and_gradients(params, xs, ys, s0, cell=cell, activation=activation, truncation=tau,
-                                 initial_state_gradient=True)
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(60 + tau), cell=cell, z=8, e=2, n=3, m=2, bias=True, loss="sse"
+    )
+    _, ours = loss_and_gradients(
+        params, xs, ys, s0, cell=cell, activation=activation, truncation=tau, initial_state_gradient=True
+    )
     theirs = torch_truncated_gradients(cell, activation, params, xs, ys, s0, tau=tau)
     assert worst_error(ours, theirs) < PEER_TOLERANCE, f"ours: {ours} torch: {theirs}"
 
@@ -157,12 +170,16 @@ def test_truncated_reference_equals_torch_detach(cell, activation, tau):
 def test_autonomous_system_equals_torch_on_a_zero_input(cell, activation):
     # nn.RNN/LSTM/GRU refuse input_size = 0; fed x_t = 0 they compute the autonomous system whatever W is.
     z, n, m = 6, 3, 2
-    params, _, ys, s0 = random_cell_case(np.random.default_rng(70), cell=cell, z=z, e=1, n=n, m=m, bias=True,
-                                         loss="sse")
+    params, _, ys, s0 = random_cell_case(
+        np.random.default_rng(70), cell=cell, z=z, e=1, n=n, m=m, bias=True, loss="sse"
+    )
     autonomous = {key: value for key, value in params.items() if key != "W"}  # e = 0: no W at all
-    J, ours = loss_and_gradients(autonomous, np.zeros((z, 0)), ys, s0, cell=cell, activation=activation,
-                                 initial_state_gradient=True)
-    J_torch, theirs = torch_gradients(cell, activation, params, np.zeros((z, 1)), ys, s0, loss="sse", bias=True)
+    J, ours = loss_and_gradients(
+        autonomous, np.zeros((z, 0)), ys, s0, cell=cell, activation=activation, initial_state_gradient=True
+    )
+    J_torch, theirs = torch_gradients(
+        cell, activation, params, np.zeros((z, 1)), ys, s0, loss="sse", bias=True
+    )
     assert not np.any(theirs.pop("W"))  # exactly zero: ∂J/∂W = Σ_t ā_t x_tᵀ with every x_t = 0
     assert relative_error(J, J_torch) < PEER_TOLERANCE
     assert worst_error(ours, theirs) < PEER_TOLERANCE, f"ours: {ours} torch: {theirs}"

@@ -1,4 +1,5 @@
 """Tests of the NumPy oracle: hand-written BPTT against finite differences, batches and hand derivations."""
+
 from __future__ import annotations
 
 import ast
@@ -21,11 +22,24 @@ EXACT_TOLERANCE = 1e-12  # the same arithmetic reordered (batch vs single, code 
 RELU_MARGIN = 1e-3  # keep every u_t this far from relu's kink: a step of 1e-6 never crosses it
 
 
-def random_case(rng: np.random.Generator, *, z: int, e: int, n: int, m: int, bias: bool, loss: str,
-                batch: int | None = None) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+def random_case(
+    rng: np.random.Generator,
+    *,
+    z: int,
+    e: int,
+    n: int,
+    m: int,
+    bias: bool,
+    loss: str,
+    batch: int | None = None,
+) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
     """Parameters, xs, ys and s0 of moderate size (so that gradients neither vanish nor explode)."""
     lead = () if batch is None else (batch,)
-    params = {"W": rng.normal(0, 0.8, (n, e)), "U": rng.normal(0, 0.5, (n, n)), "V": rng.normal(0, 0.8, (m, n))}
+    params = {
+        "W": rng.normal(0, 0.8, (n, e)),
+        "U": rng.normal(0, 0.5, (n, n)),
+        "V": rng.normal(0, 0.8, (m, n)),
+    }
     if bias:
         params |= {"b": rng.normal(0, 0.5, n), "c": rng.normal(0, 0.5, m)}
     xs = rng.normal(0, 1, (*lead, z, e))
@@ -72,16 +86,23 @@ def test_oracle_loads_in_a_fresh_interpreter_without_sympy():
     # `import symrnn.numeric.reference` would first run symrnn/__init__.py, which imports SymPy, so the
     # subprocess loads the files by path: reference.py as a top-level module, finite_diff.py inside a stub
     # package (its one relative import, `.reference`, then resolves without touching symrnn/__init__.py).
-    result = subprocess.run([sys.executable, "-c", STANDALONE_SCRIPT, str(NUMERIC_DIR)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", STANDALONE_SCRIPT, str(NUMERIC_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("filename, allowed", [
-    ("reference.py", {"__future__", "typing", "numpy", "numpy.typing"}),
-    ("finite_diff.py", {"__future__", "typing", "numpy", "numpy.typing", ".reference"}),
-])
+@pytest.mark.parametrize(
+    "filename, allowed",
+    [
+        ("reference.py", {"__future__", "typing", "collections.abc", "numpy", "numpy.typing"}),
+        ("finite_diff.py", {"__future__", "typing", "collections.abc", "numpy", "numpy.typing", ".reference"}),
+    ],
+)
 def test_oracle_imports_numpy_only(filename, allowed):
     tree = ast.parse((NUMERIC_DIR / filename).read_text(encoding="utf-8"))
     imported = set()
@@ -97,10 +118,21 @@ def test_oracle_imports_numpy_only(filename, allowed):
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-@settings(max_examples=12, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.filter_too_much])
-@given(z=st.integers(1, 5), e=st.integers(1, 3), n=st.integers(1, 3), m=st.integers(1, 3),
-       seed=st.integers(0, 2**32 - 1), zero_s0=st.booleans())
+@settings(
+    max_examples=12,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much],
+)
+@given(
+    z=st.integers(1, 5),
+    e=st.integers(1, 3),
+    n=st.integers(1, 3),
+    m=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+    zero_s0=st.booleans(),
+)
 def test_bptt_matches_central_differences(activation, loss, bias, z, e, n, m, seed, zero_s0):
     params, xs, ys, s0 = random_case(np.random.default_rng(seed), z=z, e=e, n=n, m=m, bias=bias, loss=loss)
     s0 = None if zero_s0 else s0
@@ -122,7 +154,9 @@ def test_user_activation_pair_matches_central_differences():
     params, xs, ys, s0 = random_case(np.random.default_rng(7), z=3, e=2, n=3, m=2, bias=True, loss="sse")
     activation = (np.sin, np.cos)
     _, analytic = loss_and_gradients(params, xs, ys, s0, activation=activation, initial_state_gradient=True)
-    numeric = central_difference_gradients(params, xs, ys, s0, activation=activation, initial_state_gradient=True)
+    numeric = central_difference_gradients(
+        params, xs, ys, s0, activation=activation, initial_state_gradient=True
+    )
     assert relative_error(flat(analytic), flat(numeric)) < FINITE_DIFF_TOLERANCE
 
 
@@ -139,14 +173,20 @@ def test_a_wrong_derivative_is_caught():
 @pytest.mark.parametrize("activation, loss", [("tanh", "sse"), ("sigmoid", "ce"), ("identity", "ce")])
 def test_batch_equals_single_calls(activation, loss, s0_kind):
     B = 4
-    params, xs, ys, s0 = random_case(np.random.default_rng(3), z=3, e=2, n=3, m=2, bias=True, loss=loss, batch=B)
+    params, xs, ys, s0 = random_case(
+        np.random.default_rng(3), z=3, e=2, n=3, m=2, bias=True, loss=loss, batch=B
+    )
     s0_arg = {"none": None, "shared": s0[0], "per-sequence": s0}[s0_kind]
     kwargs = {"activation": activation, "loss": loss, "initial_state_gradient": True}
     J, gradients = loss_and_gradients(params, xs, ys, s0_arg, **kwargs)
     numeric = central_difference_gradients(params, xs, ys, s0_arg, **kwargs)
     outputs = forward(params, xs, ys, s0_arg, activation=activation, loss=loss)
     assert J.shape == (B,)
-    assert gradients["W"].shape == (B, 3, 2) and gradients["s0"].shape == (B, 3) and numeric["U"].shape == (B, 3, 3)
+    assert (
+        gradients["W"].shape == (B, 3, 2)
+        and gradients["s0"].shape == (B, 3)
+        and numeric["U"].shape == (B, 3, 3)
+    )
     for i in range(B):
         s0_i = {"none": None, "shared": s0[0], "per-sequence": s0[i]}[s0_kind]
         J_i, gradients_i = loss_and_gradients(params, xs[i], ys[i], s0_i, **kwargs)
@@ -174,11 +214,14 @@ def test_one_step_identity_sse_by_hand():
     W, U, V = np.array([[1.0, -2.0], [0.5, 0.0]]), np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([[2.0, -1.0]])
     b, c = np.array([0.1, -0.1]), np.array([0.5])
     x, y, s0 = np.array([0.3, 0.7]), np.array([1.5]), np.array([1.0, -1.0])
-    s1 = np.array([1.0 * 0.3 - 2.0 * 0.7 + 0.1 * 1.0 - 0.2 * 1.0 + 0.1,
-                   0.5 * 0.3 + 0.3 * 1.0 - 0.4 * 1.0 - 0.1])  # W x + U s0 + b, entry by entry
+    s1 = np.array(
+        [1.0 * 0.3 - 2.0 * 0.7 + 0.1 * 1.0 - 0.2 * 1.0 + 0.1, 0.5 * 0.3 + 0.3 * 1.0 - 0.4 * 1.0 - 0.1]
+    )  # W x + U s0 + b, entry by entry
     yhat = 2.0 * s1[0] - 1.0 * s1[1] + 0.5
     params = {"W": W, "U": U, "V": V, "b": b, "c": c}
-    J, g = loss_and_gradients(params, x[None], y[None], s0, activation="identity", initial_state_gradient=True)
+    J, g = loss_and_gradients(
+        params, x[None], y[None], s0, activation="identity", initial_state_gradient=True
+    )
     error = yhat - 1.5
     assert abs(J - 0.5 * error**2) < EXACT_TOLERANCE
     assert relative_error(g["V"], [[error * s1[0], error * s1[1]]]) < EXACT_TOLERANCE  # (ŷ − y) s_1ᵀ
@@ -188,7 +231,10 @@ def test_one_step_identity_sse_by_hand():
     assert relative_error(g["W"], W_by_hand) < EXACT_TOLERANCE
     assert relative_error(g["U"], [[delta[0], -delta[0]], [delta[1], -delta[1]]]) < EXACT_TOLERANCE
     assert relative_error(g["b"], delta) < EXACT_TOLERANCE
-    assert relative_error(g["s0"], [0.1 * delta[0] + 0.3 * delta[1], 0.2 * delta[0] + 0.4 * delta[1]]) < EXACT_TOLERANCE
+    assert (
+        relative_error(g["s0"], [0.1 * delta[0] + 0.3 * delta[1], 0.2 * delta[0] + 0.4 * delta[1]])
+        < EXACT_TOLERANCE
+    )
 
 
 def test_scalar_tanh_two_steps_closed_form():
@@ -240,7 +286,10 @@ def test_extreme_values_stay_finite_without_warnings():  # warnings are errors i
     assert relative_error(sigmoid, [0.0, 1.0]) < EXACT_TOLERANCE
     params = {"W": np.eye(2), "U": np.zeros((2, 2)), "V": np.eye(2)}
     J, g = loss_and_gradients(params, [[1000.0, -1000.0]], [[0.0, 1.0]], activation="identity", loss="ce")
-    assert abs(J - 2000.0) < 1e-9 and relative_error(g["V"], [[1000.0, -1000.0], [-1000.0, 1000.0]]) < EXACT_TOLERANCE
+    assert (
+        abs(J - 2000.0) < 1e-9
+        and relative_error(g["V"], [[1000.0, -1000.0], [-1000.0, 1000.0]]) < EXACT_TOLERANCE
+    )
 
 
 def test_relative_error_definition():
@@ -254,8 +303,12 @@ def test_relative_error_definition():
 
 # -------------------------------------------------------------------- (e) bad inputs name the argument
 def _good() -> dict:
-    return {"params": {"W": np.ones((2, 3)), "U": np.eye(2), "V": np.ones((1, 2)), "b": np.zeros(2), "c": None},
-            "xs": np.ones((4, 3)), "ys": np.ones((4, 1)), "s0": None}
+    return {
+        "params": {"W": np.ones((2, 3)), "U": np.eye(2), "V": np.ones((1, 2)), "b": np.zeros(2), "c": None},
+        "xs": np.ones((4, 3)),
+        "ys": np.ones((4, 1)),
+        "s0": None,
+    }
 
 
 def _with(**changes) -> dict:
@@ -301,14 +354,21 @@ def test_bad_inputs_name_the_argument(function, arguments, error, message):
         function(arguments["params"], arguments["xs"], arguments["ys"], arguments["s0"])
 
 
-@pytest.mark.parametrize("options, error, message", [
-    ({"activation": "softplus"}, ValueError, r"unknown activation 'softplus'; choose one of tanh, sigmoid"),
-    ({"activation": 3}, TypeError, r"activation must be one of"),
-    ({"activation": (np.tanh,)}, TypeError, r"activation must be one of"),
-    ({"activation": (np.sum, np.sum)}, ValueError, r"activation f returned shape"),
-    ({"loss": "mse"}, ValueError, r"unknown loss 'mse'; choose one of sse, ce"),
-    ({"loss": None}, TypeError, r"loss must be a name"),
-])
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        (
+            {"activation": "softplus"},
+            ValueError,
+            r"unknown activation 'softplus'; choose one of tanh, sigmoid",
+        ),
+        ({"activation": 3}, TypeError, r"activation must be one of"),
+        ({"activation": (np.tanh,)}, TypeError, r"activation must be one of"),
+        ({"activation": (np.sum, np.sum)}, ValueError, r"activation f returned shape"),
+        ({"loss": "mse"}, ValueError, r"unknown loss 'mse'; choose one of sse, ce"),
+        ({"loss": None}, TypeError, r"loss must be a name"),
+    ],
+)
 def test_bad_options_name_the_argument(options, error, message):
     arguments = _good()
     for function in (forward, loss_and_gradients, central_difference_gradients):
@@ -316,8 +376,10 @@ def test_bad_options_name_the_argument(options, error, message):
             function(arguments["params"], arguments["xs"], arguments["ys"], **options)
 
 
-@pytest.mark.parametrize("step, error", [(0.0, ValueError), (-1e-6, ValueError), (math.inf, ValueError),
-                                         ("1e-6", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "step, error",
+    [(0.0, ValueError), (-1e-6, ValueError), (math.inf, ValueError), ("1e-6", TypeError), (True, TypeError)],
+)
 def test_bad_step(step, error):
     arguments = _good()
     with pytest.raises(error, match="step"):

@@ -1,4 +1,5 @@
 """Tests of the NumPy oracle's cells (rnn, lstm, gru), the autonomous system (e = 0) and truncated BPTT."""
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,14 @@ TRUNCATION_VISIBLE = 1e-6  # a truncated gradient (τ < z) must differ from the 
 RELU_MARGIN = 1e-3  # keep every u_t this far from relu's kink: a step of 1e-6 never crosses it
 
 # (cell, activation): the gated cells use PyTorch's fixed sigmoid and tanh.
-VARIANTS = [("rnn", "tanh"), ("rnn", "sigmoid"), ("rnn", "relu"), ("rnn", "identity"), ("lstm", "tanh"),
-            ("gru", "tanh")]
+VARIANTS = [
+    ("rnn", "tanh"),
+    ("rnn", "sigmoid"),
+    ("rnn", "relu"),
+    ("rnn", "identity"),
+    ("lstm", "tanh"),
+    ("gru", "tanh"),
+]
 SIZES = [(1, 1, 1, 1), (3, 2, 3, 2), (5, 0, 2, 3), (4, 3, 2, 1), (2, 0, 1, 1)]  # (z, e, n, m); e = 0 twice
 STATES = {"rnn": ("s",), "lstm": ("h", "c"), "gru": ("h",)}
 
@@ -50,8 +57,18 @@ def case_away_from_kinks(seed: int, *, cell: str, activation: str, **sizes):
 @pytest.mark.parametrize("cell, activation", VARIANTS)
 def test_every_cell_matches_central_differences(cell, activation, loss, bias, size_index):
     z, e, n, m = SIZES[size_index]
-    params, xs, ys, s0 = case_away_from_kinks(1000 + size_index, cell=cell, activation=activation, z=z, e=e,
-                                              n=n, m=m, bias=bias, loss=loss, zero_s0=size_index == 1)
+    params, xs, ys, s0 = case_away_from_kinks(
+        1000 + size_index,
+        cell=cell,
+        activation=activation,
+        z=z,
+        e=e,
+        n=n,
+        m=m,
+        bias=bias,
+        loss=loss,
+        zero_s0=size_index == 1,
+    )
     kwargs = {"activation": activation, "loss": loss, "cell": cell, "initial_state_gradient": True}
     J, analytic = loss_and_gradients(params, xs, ys, s0, **kwargs)
     numeric = central_difference_gradients(params, xs, ys, s0, **kwargs)
@@ -71,8 +88,9 @@ def test_a_wrong_gate_derivative_is_caught(monkeypatch):
     # The FD comparison above has teeth: break the GRU's backward pass and it must fail by far.
     from symrnn.numeric import reference
 
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(5), cell="gru", z=3, e=2, n=2, m=2, bias=True,
-                                          loss="sse")
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(5), cell="gru", z=3, e=2, n=2, m=2, bias=True, loss="sse"
+    )
     right = reference._gru_vjp
 
     def wrong(p, h_prev, saved, h_bar):  # forgets that z also gates h_prev directly
@@ -94,8 +112,14 @@ def test_lstm_forward_by_hand_scalar():
     # n = e = m = 1: W, U, b, b_U hold the gates i, f, g, o in this order (PyTorch's stacking).
     W, U, b, b_U = [0.3, -0.5, 0.8, 0.2], [0.4, 0.1, -0.6, 0.7], [0.1, 0.2, -0.1, 0.05], [-0.2, 0.3, 0.1, 0.0]
     V, c_out, xs, ys, h, c = 1.5, -0.2, [0.9, -1.1], [0.3, 0.4], 0.25, -0.5
-    params = {"W": np.array(W)[:, None], "U": np.array(U)[:, None], "b": b, "b_U": b_U, "V": [[V]],
-              "c": [c_out]}
+    params = {
+        "W": np.array(W)[:, None],
+        "U": np.array(U)[:, None],
+        "b": b,
+        "b_U": b_U,
+        "V": [[V]],
+        "c": [c_out],
+    }
     out = forward(params, np.array(xs)[:, None], np.array(ys)[:, None], ([h], [c]), cell="lstm")
     J = 0.0
     for t, (x, y) in enumerate(zip(xs, ys), start=1):
@@ -115,8 +139,14 @@ def test_gru_forward_by_hand_scalar():
     # PyTorch's GRU: b_hn stays inside r ⊙ (W_hn h + b_hn); gates r, z, n in this order.
     W, U, b, b_U = [0.3, -0.5, 0.8], [0.4, 0.1, -0.6], [0.1, 0.2, -0.1], [-0.2, 0.3, 0.45]
     V, c_out, xs, ys, h = 1.5, -0.2, [0.9, -1.1], [0.3, 0.4], 0.25
-    params = {"W": np.array(W)[:, None], "U": np.array(U)[:, None], "b": b, "b_U": b_U, "V": [[V]],
-              "c": [c_out]}
+    params = {
+        "W": np.array(W)[:, None],
+        "U": np.array(U)[:, None],
+        "b": b,
+        "b_U": b_U,
+        "V": [[V]],
+        "c": [c_out],
+    }
     out = forward(params, np.array(xs)[:, None], np.array(ys)[:, None], [h], cell="gru")
     J = 0.0
     for t, (x, y) in enumerate(zip(xs, ys), start=1):
@@ -132,8 +162,9 @@ def test_gru_forward_by_hand_scalar():
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_forward_roles_and_states(cell):
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(9), cell=cell, z=4, e=2, n=3, m=2, bias=True,
-                                          loss="sse")
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(9), cell=cell, z=4, e=2, n=3, m=2, bias=True, loss="sse"
+    )
     out = forward(params, xs, ys, s0, cell=cell)
     roles = {"rnn": {"u", "s"}, "lstm": {"i", "f", "g", "o", "h", "c"}, "gru": {"r", "z", "n", "h"}}[cell]
     assert set(out) == roles | {"yhat", "J_t", "J"}
@@ -148,8 +179,9 @@ def test_forward_roles_and_states(cell):
 # ------------------------------------------------------------------------- (c) the autonomous system, e = 0
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_autonomous_system_without_W_equals_W_of_width_zero(cell):
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(11), cell=cell, z=4, e=0, n=2, m=2, bias=True,
-                                          loss="sse")
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(11), cell=cell, z=4, e=0, n=2, m=2, bias=True, loss="sse"
+    )
     assert params["W"].shape == (GATES[cell] * 2, 0) and xs.shape == (4, 0)
     J, with_W = loss_and_gradients(params, xs, ys, s0, cell=cell, initial_state_gradient=True)
     for absent in ({key: value for key, value in params.items() if key != "W"}, {**params, "W": None}):
@@ -220,8 +252,9 @@ def brute_truncated_gradients(params, xs, ys, s0, *, cell: str, loss: str, tau: 
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_truncated_gradient_equals_the_detached_loss_gradient(cell, loss, tau):
     z = 5
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(20 + tau), cell=cell, z=z, e=2, n=2, m=2,
-                                          bias=True, loss=loss)
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(20 + tau), cell=cell, z=z, e=2, n=2, m=2, bias=True, loss=loss
+    )
     kwargs = {"cell": cell, "loss": loss, "initial_state_gradient": True}
     _, truncated = loss_and_gradients(params, xs, ys, s0, truncation=tau, **kwargs)
     _, full = loss_and_gradients(params, xs, ys, s0, **kwargs)
@@ -237,8 +270,9 @@ def test_truncated_gradient_equals_the_detached_loss_gradient(cell, loss, tau):
 @pytest.mark.parametrize("cell", sorted(CELLS))
 def test_truncation_at_least_z_is_the_full_gradient(cell):
     z = 4
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(30), cell=cell, z=z, e=2, n=3, m=2, bias=True,
-                                          loss="sse", batch=3)
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(30), cell=cell, z=z, e=2, n=3, m=2, bias=True, loss="sse", batch=3
+    )
     kwargs = {"cell": cell, "initial_state_gradient": True}
     J, full = loss_and_gradients(params, xs, ys, s0, **kwargs)
     for tau in (z, z + 1, 100):
@@ -250,8 +284,9 @@ def test_truncation_at_least_z_is_the_full_gradient(cell):
 
 def test_truncation_one_is_the_immediate_gradient_by_hand():
     # τ = 1 keeps only the (t, t) terms: ∂J/∂W = Σ_t (f'(u_t) ⊙ Vᵀ g_t) x_tᵀ, and s_0 only hears J_1.
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(31), cell="rnn", z=4, e=2, n=3, m=2,
-                                          bias=True, loss="sse")
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(31), cell="rnn", z=4, e=2, n=3, m=2, bias=True, loss="sse"
+    )
     out = forward(params, xs, ys, s0)
     r = (1.0 - np.tanh(out["u"]) ** 2) * ((out["yhat"] - ys) @ params["V"])  # (z, n)
     _, g = loss_and_gradients(params, xs, ys, s0, truncation=1, initial_state_gradient=True)
@@ -267,8 +302,9 @@ def test_truncation_one_is_the_immediate_gradient_by_hand():
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_gated_batch_equals_single_calls(cell, s0_kind, truncation):
     B = 3
-    params, xs, ys, s0 = random_cell_case(np.random.default_rng(40), cell=cell, z=4, e=2, n=2, m=3, bias=True,
-                                          loss="ce", batch=B)
+    params, xs, ys, s0 = random_cell_case(
+        np.random.default_rng(40), cell=cell, z=4, e=2, n=2, m=3, bias=True, loss="ce", batch=B
+    )
 
     def initial(i):
         if s0_kind == "none":
@@ -285,8 +321,9 @@ def test_gated_batch_equals_single_calls(cell, s0_kind, truncation):
         numeric = central_difference_gradients(params, xs, ys, s0_batch, **kwargs)
         assert relative_error(flat(numeric), flat(gradients)) < FINITE_DIFF_TOLERANCE
     for i in range(B):
-        J_i, gradients_i = loss_and_gradients(params, xs[i], ys[i], initial(i), truncation=truncation,
-                                              **kwargs)
+        J_i, gradients_i = loss_and_gradients(
+            params, xs[i], ys[i], initial(i), truncation=truncation, **kwargs
+        )
         assert relative_error(J[i], J_i) < EXACT_TOLERANCE
         for key in gradients_i:
             assert relative_error(gradients[key][i], gradients_i[key]) < EXACT_TOLERANCE, key
@@ -294,8 +331,13 @@ def test_gated_batch_equals_single_calls(cell, s0_kind, truncation):
 
 # --------------------------------------------------------------------- (f) bad inputs name the argument
 def _lstm_arguments(**changes) -> dict:
-    arguments = {"params": {"W": np.ones((8, 3)), "U": np.ones((8, 2)), "V": np.ones((1, 2))},
-                 "xs": np.ones((4, 3)), "ys": np.ones((4, 1)), "s0": None, "options": {"cell": "lstm"}}
+    arguments = {
+        "params": {"W": np.ones((8, 3)), "U": np.ones((8, 2)), "V": np.ones((1, 2))},
+        "xs": np.ones((4, 3)),
+        "ys": np.ones((4, 1)),
+        "s0": None,
+        "options": {"cell": "lstm"},
+    }
     for key, value in changes.items():
         if key in arguments:
             arguments[key] = value
@@ -307,23 +349,32 @@ def _lstm_arguments(**changes) -> dict:
 
 
 BAD_CELL_INPUTS = [
-    (_lstm_arguments(cell="transformer"), ValueError,
-     r"unknown cell 'transformer'; choose one of rnn, lstm, gru"),
+    (
+        _lstm_arguments(cell="transformer"),
+        ValueError,
+        r"unknown cell 'transformer'; choose one of rnn, lstm, gru",
+    ),
     (_lstm_arguments(cell=None), TypeError, r"cell must be a name"),
     (_lstm_arguments(activation="relu"), ValueError, r"cell='lstm' uses PyTorch's fixed sigmoid"),
     (_lstm_arguments(W=np.ones((6, 3))), ValueError, r"params\['W'\] must be a 2-D array of shape \(4n, e\)"),
     (_lstm_arguments(U=np.ones((8, 3))), ValueError, r"params\['U'\] must have shape \(4n, n\).*\(8, 2\)"),
     (_lstm_arguments(b=np.ones(2)), ValueError, r"params\['b'\] must have shape \(4n,\) = \(8,\)"),
     (_lstm_arguments(b_U=np.ones(3)), ValueError, r"params\['b_U'\] must have shape \(4n,\) = \(8,\)"),
-    (_lstm_arguments(cell="rnn", W=np.ones((2, 3)), U=np.eye(2), b_U=np.ones(2)), ValueError,
-     r"unknown key\(s\) b_U; allowed for cell='rnn': W, U, V, b, c"),
+    (
+        _lstm_arguments(cell="rnn", W=np.ones((2, 3)), U=np.eye(2), b_U=np.ones(2)),
+        ValueError,
+        r"unknown key\(s\) b_U; allowed for cell='rnn': W, U, V, b, c",
+    ),
     (_lstm_arguments(W=None), ValueError, r"missing W; W \(4n, e\) is required unless e = 0"),
     (_lstm_arguments(s0=np.ones(2)), ValueError, r"s0 must be a pair \(h0, c0\)"),
     (_lstm_arguments(s0=(np.ones(2), np.ones(2), np.ones(2))), ValueError, r"s0 must be a pair"),
     (_lstm_arguments(s0=(np.ones(2), np.ones(3))), ValueError, r"s0\[1\] \(c0\) must have shape \(n,\)"),
     (_lstm_arguments(s0=(np.ones(2), [np.nan, 0.0])), ValueError, r"s0\[1\] \(c0\) contains NaN"),
-    (_lstm_arguments(cell="gru", W=np.ones((6, 3)), U=np.ones((6, 2)), s0=(np.ones(2), np.ones(2))),
-     ValueError, r"s0 must have shape \(n,\) = \(2,\), got \(2, 2\)"),
+    (
+        _lstm_arguments(cell="gru", W=np.ones((6, 3)), U=np.ones((6, 2)), s0=(np.ones(2), np.ones(2))),
+        ValueError,
+        r"s0 must have shape \(n,\) = \(2,\), got \(2, 2\)",
+    ),
     (_lstm_arguments(W=None, U=np.ones((8, 3))), ValueError, r"params\['U'\] must have shape \(4n, n\)"),
 ]
 
@@ -336,13 +387,16 @@ def test_bad_cell_inputs_name_the_argument(function, arguments, error, message):
         function(arguments["params"], arguments["xs"], arguments["ys"], arguments["s0"], **options)
 
 
-@pytest.mark.parametrize("truncation, error", [(0, ValueError), (-2, ValueError), (1.5, TypeError),
-                                               ("2", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "truncation, error",
+    [(0, ValueError), (-2, ValueError), (1.5, TypeError), ("2", TypeError), (True, TypeError)],
+)
 def test_bad_truncation(truncation, error):
     arguments = _lstm_arguments()
     with pytest.raises(error, match="truncation"):
-        loss_and_gradients(arguments["params"], arguments["xs"], arguments["ys"], cell="lstm",
-                           truncation=truncation)
+        loss_and_gradients(
+            arguments["params"], arguments["xs"], arguments["ys"], cell="lstm", truncation=truncation
+        )
 
 
 def test_lstm_with_defaults_runs():  # the well-formed base of the table above

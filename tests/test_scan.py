@@ -1,4 +1,5 @@
 """The scan form: one step compiled from the symbols, run for any sequence length."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,28 +17,40 @@ LONG_SEQUENCE = 400  # far past what the unrolled symbolic program could be comp
 
 def random_call(rng: np.random.Generator, spec: RNNSpec, batch: int | None):
     lead = () if batch is None else (batch,)
-    params = {"W": rng.normal(0, 0.5, (spec.n, spec.e)), "U": rng.normal(0, 0.4, (spec.n, spec.n)),
-              "V": rng.normal(0, 0.5, (spec.m, spec.n))}
+    params = {
+        "W": rng.normal(0, 0.5, (spec.n, spec.e)),
+        "U": rng.normal(0, 0.4, (spec.n, spec.n)),
+        "V": rng.normal(0, 0.5, (spec.m, spec.n)),
+    }
     if spec.bias:
         params |= {"b": rng.normal(0, 0.3, spec.n), "c": rng.normal(0, 0.3, spec.m)}
     xs = rng.normal(size=(*lead, spec.z, spec.e))
-    ys = rng.dirichlet(np.ones(spec.m), size=(*lead, spec.z)) if spec.loss == "ce" else rng.normal(size=(*lead, spec.z, spec.m))
+    ys = (
+        rng.dirichlet(np.ones(spec.m), size=(*lead, spec.z))
+        if spec.loss == "ce"
+        else rng.normal(size=(*lead, spec.z, spec.m))
+    )
     return params, xs, ys, rng.normal(0, 0.5, (*lead, spec.n))
 
 
 def assert_matches_reference(spec: RNNSpec, result, call) -> None:
     J, grads = result
-    J_ref, grads_ref = loss_and_gradients(*call, activation=spec.activation, loss=spec.loss,
-                                          initial_state_gradient=spec.initial_state_parameter)
+    J_ref, grads_ref = loss_and_gradients(
+        *call, activation=spec.activation, loss=spec.loss, initial_state_gradient=spec.initial_state_parameter
+    )
     assert relative_error(J, J_ref) < REFERENCE_TOLERANCE
     assert set(grads) == set(grads_ref)
     for name in grads:
         assert relative_error(grads[name], grads_ref[name]) < REFERENCE_TOLERANCE, name
 
 
-@pytest.mark.parametrize("activation, loss, batch", [("tanh", "sse", None), ("sigmoid", "ce", 3), ("relu", "sse", 2)])
+@pytest.mark.parametrize(
+    "activation, loss, batch", [("tanh", "sse", None), ("sigmoid", "ce", 3), ("relu", "sse", 2)]
+)
 def test_long_sequence_matches_reference(activation: str, loss: str, batch: int | None) -> None:
-    spec = RNNSpec(z=LONG_SEQUENCE, e=2, n=3, m=2, activation=activation, loss=loss, initial_state_parameter=True)
+    spec = RNNSpec(
+        z=LONG_SEQUENCE, e=2, n=3, m=2, activation=activation, loss=loss, initial_state_parameter=True
+    )
     call = random_call(np.random.default_rng(4), spec, batch)
     assert_matches_reference(spec, symrnn.compile(spec, backend="scan")(*call), call)
 

@@ -1,4 +1,5 @@
 """The named-intermediate program: definitions, linear size, and the nested form on request."""
+
 from __future__ import annotations
 
 import sympy
@@ -33,8 +34,10 @@ def test_substituted_loss_is_the_hand_nested_expression() -> None:
 
 
 def test_program_grows_linearly_while_nested_tree_grows_exponentially() -> None:
-    sizes = {z: sum(sympy.count_ops(e) for e in unroll(RNNSpec(z=z, e=3, n=3, m=3)).definitions.values())
-             for z in (4, 8, 16)}
+    sizes = {
+        z: sum(sympy.count_ops(e) for e in unroll(RNNSpec(z=z, e=3, n=3, m=3)).definitions.values())
+        for z in (4, 8, 16)
+    }
     assert sizes[16] - sizes[8] == 2 * (sizes[8] - sizes[4])  # exactly linear in z
     nested = {z: nested_loss_size(unroll(RNNSpec(z=z, e=3, n=3, m=3))) for z in (4, 8)}
     assert nested[8] > 50 * nested[4]

@@ -1,13 +1,14 @@
 """Tests of verify(): the corpus holds, its mutations fail with a fitting diagnosis, counterexamples, JSON."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from formula_corpus import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formula_corpus import CORPUS
 from symrnn.errors import FormulaError
 from symrnn.formula.verify import Verdict, verify
 from symrnn.spec import RNNSpec
@@ -45,8 +46,11 @@ DIAGNOSED = 0.90
 
 
 def _spec(entry, activation: str = "tanh") -> RNNSpec:
-    return RNNSpec(activation=activation if entry.activation == "any" else entry.activation, loss=entry.loss,
-                   bias=entry.bias)
+    return RNNSpec(
+        activation=activation if entry.activation == "any" else entry.activation,
+        loss=entry.loss,
+        bias=entry.bias,
+    )
 
 
 def _label(entry) -> str:
@@ -61,8 +65,9 @@ def _result(latex: str, entry):
     key = (latex, entry.notation, entry.activation, entry.loss, entry.sizes)
     if key not in _RESULTS:
         try:
-            _RESULTS[key] = verify(latex, z_max=SWEEP_Z_MAX, notation=entry.notation, spec=_spec(entry),
-                                   sizes=entry.sizes)
+            _RESULTS[key] = verify(
+                latex, z_max=SWEEP_Z_MAX, notation=entry.notation, spec=_spec(entry), sizes=entry.sizes
+            )
         except FormulaError as error:
             _RESULTS[key] = error
     return _RESULTS[key]
@@ -94,15 +99,24 @@ def test_corpus_rates() -> None:
     true = [(entry.latex, entry) for entry in CORPUS]
     false = [(mutation.latex, entry, mutation) for entry, mutation in MUTATIONS]
     assert len(true) + len(false) >= 120
-    assert {entry.source.split()[0] for entry in CORPUS} >= {"notes", "d2l", "Goodfellow", "Pascanu", "Karpathy"}
+    assert {entry.source.split()[0] for entry in CORPUS} >= {
+        "notes",
+        "d2l",
+        "Goodfellow",
+        "Pascanu",
+        "Karpathy",
+    }
     results = [_result(latex, entry) for latex, entry in true] + [_result(l, e) for l, e, _ in false]
     accepted = [r for r in results if isinstance(r, Verdict)]
     assert len(accepted) / len(results) >= ACCEPTED
-    right = sum(r.verdict == "holds" for r in results[:len(true)] if isinstance(r, Verdict)) + sum(
-        r.verdict == "fails" for r in results[len(true):] if isinstance(r, Verdict))
+    right = sum(r.verdict == "holds" for r in results[: len(true)] if isinstance(r, Verdict)) + sum(
+        r.verdict == "fails" for r in results[len(true) :] if isinstance(r, Verdict)
+    )
     assert right / len(accepted) >= RIGHT_VERDICTS
-    named = sum(isinstance(r, Verdict) and bool(r.diagnosis) and any(w in r.diagnosis for w in NAMES_THE_PART[m.kind])
-                for r, (_, _, m) in zip(results[len(true):], false))
+    named = sum(
+        isinstance(r, Verdict) and bool(r.diagnosis) and any(w in r.diagnosis for w in NAMES_THE_PART[m.kind])
+        for r, (_, _, m) in zip(results[len(true) :], false)
+    )
     assert named / len(false) >= DIAGNOSED
 
 
@@ -117,13 +131,20 @@ def test_corpus_full_sweep(entry) -> None:
         assert verdict.verdict == "fails" and verdict.diagnosis
 
 
-@pytest.mark.parametrize("formula, notation, z, indices", [
-    (r"J = \sum_{t=1}^{z-1} J_t", "notes", 1, {}),
-    (r"\frac{\partial s_2}{\partial s_0} = \frac{\partial s_2}{\partial s_1}", "notes", 2, {}),
-    (r"\frac{\partial s_t}{\partial s_{t-1}} = U", "notes", 1, {"t": 1}),
-    (r"\frac{\partial L}{\partial h_t} = \sum_{i=t}^{T} (W_{hh}^\top)^{T-i} W_{qh}^\top \frac{\partial L}{\partial o_{i}}",
-     "d2l", 2, {"t": 1}),
-])
+@pytest.mark.parametrize(
+    "formula, notation, z, indices",
+    [
+        (r"J = \sum_{t=1}^{z-1} J_t", "notes", 1, {}),
+        (r"\frac{\partial s_2}{\partial s_0} = \frac{\partial s_2}{\partial s_1}", "notes", 2, {}),
+        (r"\frac{\partial s_t}{\partial s_{t-1}} = U", "notes", 1, {"t": 1}),
+        (
+            r"\frac{\partial L}{\partial h_t} = \sum_{i=t}^{T} (W_{hh}^\top)^{T-i} W_{qh}^\top \frac{\partial L}{\partial o_{i}}",
+            "d2l",
+            2,
+            {"t": 1},
+        ),
+    ],
+)
 def test_counterexample_is_the_smallest_case(formula: str, notation: str, z: int, indices: dict) -> None:
     spec = RNNSpec(activation="identity") if notation == "d2l" else RNNSpec()
     verdict = verify(formula, z_max=4, notation=notation, spec=spec, diagnose=False)
@@ -143,14 +164,18 @@ def test_json_shape() -> None:
 
 
 def test_recurrence_uses_its_base_case() -> None:
-    formula = (r"\delta_z = V^T (\hat{y}_z - y_z); \delta_t = V^T (\hat{y}_t - y_t) + U^T "
-               r"\operatorname{diag}(1 - s_{t+1}^2) \delta_{t+1}; \nabla_{s_t} J = \delta_t")
+    formula = (
+        r"\delta_z = V^T (\hat{y}_z - y_z); \delta_t = V^T (\hat{y}_t - y_t) + U^T "
+        r"\operatorname{diag}(1 - s_{t+1}^2) \delta_{t+1}; \nabla_{s_t} J = \delta_t"
+    )
     assert verify(formula, z_max=3).verdict == "holds"
 
 
 def test_jacobians_inside_a_gradient_equation_read_as_mixed_layout() -> None:
-    formula = (r"\nabla_{h_t} L = \left(\frac{\partial h_{t+1}}{\partial h_t}\right)^\top \nabla_{h_{t+1}} L + "
-               r"\left(\frac{\partial o_t}{\partial h_t}\right)^\top \nabla_{o_t} L")
+    formula = (
+        r"\nabla_{h_t} L = \left(\frac{\partial h_{t+1}}{\partial h_t}\right)^\top \nabla_{h_{t+1}} L + "
+        r"\left(\frac{\partial o_t}{\partial h_t}\right)^\top \nabla_{o_t} L"
+    )
     verdict = verify(formula, z_max=3, notation="goodfellow")
     assert (verdict.verdict, verdict.layout) == ("holds", "mixed")
 
@@ -161,8 +186,11 @@ def test_the_notes_J_0_is_reported() -> None:
 
 
 def test_undecided_carries_a_reason() -> None:
-    verdict = verify(r"\frac{\partial h_t}{\partial h_0} = \frac{\partial h_t}{\partial h_{t-1}} \cdots "
-                     r"\frac{\partial h_1}{\partial h_0}", z_max=2)
+    verdict = verify(
+        r"\frac{\partial h_t}{\partial h_0} = \frac{\partial h_t}{\partial h_{t-1}} \cdots "
+        r"\frac{\partial h_1}{\partial h_0}",
+        z_max=2,
+    )
     assert verdict.verdict == "undecided" and verdict.diagnosis
 
 
@@ -179,15 +207,49 @@ def test_bad_z_max_is_a_value_error(z_max) -> None:
 
 
 _SEEDS = [entry.latex for entry in CORPUS[::4]]
-_PIECES = ["_", "^", "{", "}", "(", ")", "t", "k", "+", "-", "1", "0", "z", "=", "\\", "T", "s", "W", " ",
-           r"\partial", r"\frac", r"\sum", "^T", r"\cdot", r"\delta", r"\nabla"]
+_PIECES = [
+    "_",
+    "^",
+    "{",
+    "}",
+    "(",
+    ")",
+    "t",
+    "k",
+    "+",
+    "-",
+    "1",
+    "0",
+    "z",
+    "=",
+    "\\",
+    "T",
+    "s",
+    "W",
+    " ",
+    r"\partial",
+    r"\frac",
+    r"\sum",
+    "^T",
+    r"\cdot",
+    r"\delta",
+    r"\nabla",
+]
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.sampled_from(_SEEDS), edits=st.lists(
-    st.tuples(st.sampled_from(("insert", "delete", "replace")), st.integers(0, 10_000), st.sampled_from(_PIECES)),
-    min_size=1, max_size=3))
+@settings(
+    max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    seed=st.sampled_from(_SEEDS),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(("insert", "delete", "replace")), st.integers(0, 10_000), st.sampled_from(_PIECES)
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_fuzz_random_edits_give_a_verdict_or_formula_error(seed: str, edits: list) -> None:
     text = seed
     for operation, where, piece in edits:
@@ -195,9 +257,9 @@ def test_fuzz_random_edits_give_a_verdict_or_formula_error(seed: str, edits: lis
         if operation == "insert":
             text = text[:position] + piece + text[position:]
         elif operation == "delete":
-            text = text[:position] + text[position + len(piece):]
+            text = text[:position] + text[position + len(piece) :]
         else:
-            text = text[:position] + piece + text[position + 1:]
+            text = text[:position] + piece + text[position + 1 :]
     try:
         verdict = verify(text, z_max=1, sizes=((2, 2, 1),), diagnose=False)
     except FormulaError:
@@ -209,10 +271,17 @@ DERIVATIVE_TOLERANCE = 1e-12
 """Numeric chain rule vs the service's exact tensor evaluated at the same point."""
 
 
-@pytest.mark.parametrize("of, wrt, immediate", [
-    (("J", None), ("U", None), False), (("J", 2), ("W", None), False), (("s", 3), ("s", 1), False),
-    (("s", 2), ("W", None), True), (("yhat", 3), ("s", 0), False), (("J", None), ("s", 1), False),
-])
+@pytest.mark.parametrize(
+    "of, wrt, immediate",
+    [
+        (("J", None), ("U", None), False),
+        (("J", 2), ("W", None), False),
+        (("s", 3), ("s", 1), False),
+        (("s", 2), ("W", None), True),
+        (("yhat", 3), ("s", 0), False),
+        (("J", None), ("s", 1), False),
+    ],
+)
 def test_numeric_derivatives_match_the_service(of, wrt, immediate) -> None:
     import numpy as np
 
@@ -221,5 +290,7 @@ def test_numeric_derivatives_match_the_service(of, wrt, immediate) -> None:
 
     model = Model(RNNSpec(z=3, e=3, n=2, m=2), seed=1)
     top, bottom = Quantity(*of), Quantity(*wrt)
-    exact = np.vectorize(model.number, otypes=[float])(derivative(model.graph, top, bottom, immediate=immediate))
+    exact = np.vectorize(model.number, otypes=[float])(
+        derivative(model.graph, top, bottom, immediate=immediate)
+    )
     assert np.abs(model.derivative(top, bottom, immediate) - exact).max() <= DERIVATIVE_TOLERANCE

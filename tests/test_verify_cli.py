@@ -1,4 +1,5 @@
 """Tests of `symrnn verify` as a program: exit codes, standard input, hostile input answered in one line."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,8 +14,13 @@ STARTUP_ALLOWANCE = 30.0
 
 
 def _run(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "symrnn", "verify", *arguments], input=stdin, capture_output=True,
-                          text=True, timeout=STARTUP_ALLOWANCE)
+    return subprocess.run(
+        [sys.executable, "-m", "symrnn", "verify", *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_ALLOWANCE,
+    )
 
 
 def test_holds_exits_0() -> None:
@@ -23,7 +29,9 @@ def test_holds_exits_0() -> None:
 
 
 def test_fails_exits_1_with_a_diagnosis() -> None:
-    result = _run(r"\frac{\partial J}{\partial V} = \sum_{t=1}^{z} (\hat{y}_t - y_t) s_{t-1}^T", "--z-max", "2")
+    result = _run(
+        r"\frac{\partial J}{\partial V} = \sum_{t=1}^{z} (\hat{y}_t - y_t) s_{t-1}^T", "--z-max", "2"
+    )
     assert result.returncode == 1 and "diagnosis: wrong index" in result.stdout
 
 

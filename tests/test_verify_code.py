@@ -1,4 +1,5 @@
 """Tests of verify_function and `symrnn verify --python`: right code holds, each classic mistake is localised."""
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,14 @@ def test_cs231n_needs_its_forward() -> None:
 
 def _cli(*arguments: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
-    return subprocess.run([sys.executable, "-m", "symrnn", "verify", *arguments], capture_output=True, text=True,
-                          timeout=STARTUP_ALLOWANCE, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "symrnn", "verify", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_ALLOWANCE,
+        env=env,
+        check=False,
+    )
 
 
 def test_cli_python_option() -> None:

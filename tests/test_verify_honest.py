@@ -1,4 +1,5 @@
 """Issue 12: honest numerics, domains, budgets and the textbook notations of the formula language."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,13 +22,26 @@ STARTUP_ALLOWANCE = 60.0
 
 # ------------------------------------------------------------------------------------- honest numerics
 # Expressions whose float64 value is NaN, infinite or below resolution at the points drawn.
-RISKY = [r"\log(s_t - 5)", r"\exp(100000 s_t)", r"\log(-s_t^2 - 1)", r"\exp(\exp(\exp(10 J)))",
-         r"\left(0.000001 s_t\right)^{60}", r"\exp(-100000 J)", r"\log(J - 1000)", r"\exp(1000 x_t) - \exp(1000 x_t)"]
+RISKY = [
+    r"\log(s_t - 5)",
+    r"\exp(100000 s_t)",
+    r"\log(-s_t^2 - 1)",
+    r"\exp(\exp(\exp(10 J)))",
+    r"\left(0.000001 s_t\right)^{60}",
+    r"\exp(-100000 J)",
+    r"\log(J - 1000)",
+    r"\exp(1000 x_t) - \exp(1000 x_t)",
+]
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(risky=st.sampled_from(RISKY), form=st.sampled_from(["{a} = {a} + {c}", "{a} = {c} {a}", "{a} + {c} = {a}"]),
-       constant=st.sampled_from(["3", "2", "0.5", r"\frac{1}{3}"]))
+@settings(
+    max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    risky=st.sampled_from(RISKY),
+    form=st.sampled_from(["{a} = {a} + {c}", "{a} = {c} {a}", "{a} + {c} = {a}"]),
+    constant=st.sampled_from(["3", "2", "0.5", r"\frac{1}{3}"]),
+)
 def test_nan_inf_and_underflow_never_hold(risky: str, form: str, constant: str) -> None:
     formula = form.format(a=risky, c=constant)
     verdict = verify(formula, z_max=2, diagnose=False)
@@ -39,11 +53,17 @@ def test_undecided_says_why() -> None:
     assert verdict.verdict == "undecided" and "NaN" in verdict.diagnosis
 
 
-@pytest.mark.parametrize("left, right", [
-    (r"\exp(100000 s_t)", r"2 \exp(100000 s_t)"),  # overflows float64
-    (r"\left(0.000001 s_t\right)^{60}", r"2 \left(0.000001 s_t\right)^{60}"),  # underflows float64
-    (r"\left(0.001 s_t\right)^{5}", r"\left(0.001 s_t\right)^{5} + 10^{-15} s_t^{0}"),  # below its resolution
-])
+@pytest.mark.parametrize(
+    "left, right",
+    [
+        (r"\exp(100000 s_t)", r"2 \exp(100000 s_t)"),  # overflows float64
+        (r"\left(0.000001 s_t\right)^{60}", r"2 \left(0.000001 s_t\right)^{60}"),  # underflows float64
+        (
+            r"\left(0.001 s_t\right)^{5}",
+            r"\left(0.001 s_t\right)^{5} + 10^{-15} s_t^{0}",
+        ),  # below its resolution
+    ],
+)
 def test_what_float64_cannot_decide_is_decided_in_60_digits(left: str, right: str) -> None:
     assert verify(f"{left} = {right}", z_max=2, diagnose=False).verdict == "fails"
     assert verify(f"{left} = {left}", z_max=2, diagnose=False).verdict == "holds"
@@ -56,14 +76,18 @@ def test_no_runtime_warning_leaks() -> None:
 
 # -------------------------------------------------------------------------------------- honest domains
 def test_k_at_most_t_for_pre_activations() -> None:
-    verdict = verify(r"\frac{\partial u_t}{\partial u_k} = \prod_{i=k+1}^{t} U \operatorname{diag}(f'(u_{i-1}))")
+    verdict = verify(
+        r"\frac{\partial u_t}{\partial u_k} = \prod_{i=k+1}^{t} U \operatorname{diag}(f'(u_{i-1}))"
+    )
     assert verdict.verdict == "holds", verdict.describe()
 
 
 def test_cross_entropy_targets_are_probabilities() -> None:
     spec = RNNSpec(loss="ce", m=3)
     assert verify(r"\nabla_{o_t} L = \hat{y}_t - y_t", notation="goodfellow", spec=spec).verdict == "holds"
-    assert verify(r"\nabla_{\hat{y}_t} J = \hat{y}_t - y_t", spec=spec).verdict == "fails"  # logits, not probabilities
+    assert (
+        verify(r"\nabla_{\hat{y}_t} J = \hat{y}_t - y_t", spec=spec).verdict == "fails"
+    )  # logits, not probabilities
 
 
 def test_cross_entropy_with_one_output_is_refused() -> None:
@@ -96,12 +120,15 @@ def test_cli_z_checks_that_length_only(capsys) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- budgets
-@pytest.mark.parametrize("formula, error, words", [
-    (r"J = \sum_{t=1}^{100000000} J_1", SymRNNError, "limit is 10,000"),
-    (r"\prod_{i=1}^{100000000} U = U", SymRNNError, "limit is 10,000"),
-    (r"U^{100000} = 2 U^{100000}", SymRNNError, "limit is 64"),
-    ("J = 1" + "0" * 400 + " J", FormulaError, "digits"),
-])
+@pytest.mark.parametrize(
+    "formula, error, words",
+    [
+        (r"J = \sum_{t=1}^{100000000} J_1", SymRNNError, "limit is 10,000"),
+        (r"\prod_{i=1}^{100000000} U = U", SymRNNError, "limit is 10,000"),
+        (r"U^{100000} = 2 U^{100000}", SymRNNError, "limit is 64"),
+        ("J = 1" + "0" * 400 + " J", FormulaError, "digits"),
+    ],
+)
 def test_over_a_limit_is_refused_before_evaluation(formula: str, error: type, words: str) -> None:
     with pytest.raises(error, match=words):
         verify(formula)
@@ -114,8 +141,11 @@ def test_cli_sizes_over_the_limit_exit_2_with_one_line(capsys, arguments: list[s
 
 
 def test_closed_pipe_is_quiet() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "symrnn", "verify", "--json", r"J = \sum_t J_t"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symrnn", "verify", "--json", r"J = \sum_t J_t"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     process.stdout.close()  # the reader is gone before anything is written (like `| head` finishing early)
     _, err = process.communicate(timeout=STARTUP_ALLOWANCE)
     assert b"Traceback" not in err and process.returncode == 141  # the documented code for a closed stdout
@@ -134,7 +164,10 @@ SAME = [
     (r"A_t = \prod_{t \geq i > k} U", r"A_t = \prod_{i=k+1}^{t} U"),
     (r"$J = \sum_{t=1}^{z} J_t$", r"J = \sum_{t=1}^{z} J_t"),
     (r"\[J = \sum_{t=1}^{z} J_t\]", r"J = \sum_{t=1}^{z} J_t"),
-    ("\u2202J/\u2202W = \u03a3_t x_t\u1d40 \u2212 s_t \u2299 s_t", r"\partial J / \partial W = \sum_t x_t^T - s_t \odot s_t"),
+    (
+        "\u2202J/\u2202W = \u03a3_t x_t\u1d40 \u2212 s_t \u2299 s_t",
+        r"\partial J / \partial W = \sum_t x_t^T - s_t \odot s_t",
+    ),
     (r"\left.\frac{\partial J}{\partial V}\right. = 0", r"\frac{\partial J}{\partial V} = 0"),
     (r"\frac{\partial^+ s_t}{\partial W} = 0", None),
     (r"s_t = \text{diag}(u_t) U", r"s_t = \operatorname{diag}(u_t) U"),
@@ -165,12 +198,21 @@ def test_primes_read_as_the_derivative() -> None:
 
 def test_averaged_loss_scales_every_derivative_of_L() -> None:
     head = r"L = \frac{1}{T} \sum_{t=1}^{T} l(o_t, y_t); "
-    assert verify(head + r"\frac{\partial L}{\partial o_t} = \frac{1}{T} (o_t - y_t)", notation="d2l").verdict == "holds"
+    assert (
+        verify(head + r"\frac{\partial L}{\partial o_t} = \frac{1}{T} (o_t - y_t)", notation="d2l").verdict
+        == "holds"
+    )
     assert verify(head + r"\frac{\partial L}{\partial o_t} = o_t - y_t", notation="d2l").verdict == "fails"
 
 
-@pytest.mark.parametrize("text, hint", [("J = sum_t J_t", r"\sum_{t=1}^{z}"), ("dJ/dW = partial J", r"\partial"),
-                                        (r"s_t = tanh(u_t)", r"\tanh")])
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ("J = sum_t J_t", r"\sum_{t=1}^{z}"),
+        ("dJ/dW = partial J", r"\partial"),
+        (r"s_t = tanh(u_t)", r"\tanh"),
+    ],
+)
 def test_plain_text_gets_a_hint(text: str, hint: str) -> None:
     with pytest.raises(FormulaError, match="did you mean") as caught:
         parse(text)
@@ -178,14 +220,57 @@ def test_plain_text_gets_a_hint(text: str, hint: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ fuzz
-_PIECES = ["\\frac{\\partial J}{\\partial W}", "=", "\\sum_{t=1}^{z}", "\\prod_{m=k+1}^{t}", "s_t", "s_{t-1}", "U",
-           "^T", "\\odot", "\\cdot", "(", ")", "{", "}", "\\log", "\\exp", "1", "0", "99999999999", "-", "+", "^{60}",
-           "\u2202", "\u03a3", "\u2212", "$", "\\[", "\\mathbf{1}", "\\tanh'", "f^\\prime", "\\leq", ">", "k", "_",
-           "\\ell(o_t, y_t)", "\\frac{1}{T}", "\\delta_t", ";", "\\nabla_{s_t} J", "\u00e9", "\\x"]
+_PIECES = [
+    "\\frac{\\partial J}{\\partial W}",
+    "=",
+    "\\sum_{t=1}^{z}",
+    "\\prod_{m=k+1}^{t}",
+    "s_t",
+    "s_{t-1}",
+    "U",
+    "^T",
+    "\\odot",
+    "\\cdot",
+    "(",
+    ")",
+    "{",
+    "}",
+    "\\log",
+    "\\exp",
+    "1",
+    "0",
+    "99999999999",
+    "-",
+    "+",
+    "^{60}",
+    "\u2202",
+    "\u03a3",
+    "\u2212",
+    "$",
+    "\\[",
+    "\\mathbf{1}",
+    "\\tanh'",
+    "f^\\prime",
+    "\\leq",
+    ">",
+    "k",
+    "_",
+    "\\ell(o_t, y_t)",
+    "\\frac{1}{T}",
+    "\\delta_t",
+    ";",
+    "\\nabla_{s_t} J",
+    "\u00e9",
+    "\\x",
+]
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=9))
 def test_fuzz_cli_ends_in_0_1_or_2_without_a_traceback(capsys, pieces: list[str]) -> None:
     code = cli.main(["verify", "--z-max", "2", " ".join(pieces)])
@@ -196,15 +281,25 @@ def test_fuzz_cli_ends_in_0_1_or_2_without_a_traceback(capsys, pieces: list[str]
         assert captured.err.count("\n") == 1 and captured.out == ""
 
 
-@pytest.mark.parametrize("formula, notation", [
-    (r"\frac{\partial \mathcal{L}}{\partial W_{hy}} = \sum_{t=1}^{T} \frac{\partial \mathcal{L}}{\partial o_t} h_t^\top",
-     "d2l"),
-    (r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\phi'(u_t)) \mathbf{U}", "notes"),
-    ((r"\frac{\partial \boldsymbol{h}_t}{\partial \boldsymbol{h}_{t-1}} = \mathrm{diag}(1 - \boldsymbol{h}_t^2) "
-      r"\mathbf{W}_{hh}"), "d2l"),
-    (r"\nabla_{\hat{\mathbf{y}}_t} J = \hat{\mathbf{y}}_t - \mathbf{y}_t", "notes"),
-    (r"\frac{\mathrm{d} J}{\mathrm{d} V} = \sum_t (\hat{y}_t - y_t) s_t^{\mathrm{T}}", "notes"),
-])
+@pytest.mark.parametrize(
+    "formula, notation",
+    [
+        (
+            r"\frac{\partial \mathcal{L}}{\partial W_{hy}} = \sum_{t=1}^{T} \frac{\partial \mathcal{L}}{\partial o_t} h_t^\top",
+            "d2l",
+        ),
+        (r"\frac{\partial s_t}{\partial s_{t-1}} = \operatorname{diag}(\phi'(u_t)) \mathbf{U}", "notes"),
+        (
+            (
+                r"\frac{\partial \boldsymbol{h}_t}{\partial \boldsymbol{h}_{t-1}} = \mathrm{diag}(1 - \boldsymbol{h}_t^2) "
+                r"\mathbf{W}_{hh}"
+            ),
+            "d2l",
+        ),
+        (r"\nabla_{\hat{\mathbf{y}}_t} J = \hat{\mathbf{y}}_t - \mathbf{y}_t", "notes"),
+        (r"\frac{\mathrm{d} J}{\mathrm{d} V} = \sum_t (\hat{y}_t - y_t) s_t^{\mathrm{T}}", "notes"),
+    ],
+)
 def test_more_textbook_spellings_hold(formula: str, notation: str) -> None:
     assert verify(formula, notation=notation, z_max=2).verdict == "holds"
 

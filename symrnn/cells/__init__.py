@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 from .cell import Cell, Definition, Dim, Parameter, make_cell
 from .expression import Name, Tensor, apply, f, names, sigmoid, tanh
@@ -13,5 +13,21 @@ from .rnn import RNN
 
 CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": RNN, "lstm": LSTM, "gru": GRU})
 
-__all__ = ["CELLS", "Cell", "Dim", "Definition", "GRU", "LSTM", "Name", "Tensor", "Parameter", "RNN",
-           "apply", "f", "make_cell", "names", "sigmoid", "tanh"]
+__all__ = [
+    "CELLS",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Cell",
+    "Definition",
+    "Dim",
+    "Name",
+    "Parameter",
+    "Tensor",
+    "apply",
+    "f",
+    "make_cell",
+    "names",
+    "sigmoid",
+    "tanh",
+]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from ..activations import ACTIVATIONS
 from .expression import (
@@ -142,14 +142,18 @@ def _validate(cell: Cell) -> dict[str, Dim]:
         if parameter.name in RESERVED or parameter.name in OUTPUT_PARAMETERS or parameter.name in shapes:
             raise ValueError(f"cell {cell.name!r}: parameter name {parameter.name!r} is reserved or repeated")
         if not 1 <= len(parameter.shape) <= 2:
-            raise ValueError(f"parameter {parameter.name!r} must be a vector or a matrix, got shape {parameter.shape}")
+            raise ValueError(
+                f"parameter {parameter.name!r} must be a vector or a matrix, got shape {parameter.shape}"
+            )
         shapes[parameter.name] = parameter.dims()
     for state in cell.states:
         if state not in {eq.name for eq in cell.equations}:
             raise ValueError(f"cell {cell.name!r}: state {state!r} has no equation")
         shapes[f"{state}_prev"] = (Dim(1, 0),)
     if cell.output not in cell.states:
-        raise ValueError(f"cell {cell.name!r}: the output {cell.output!r} must be one of the states {cell.states}")
+        raise ValueError(
+            f"cell {cell.name!r}: the output {cell.output!r} must be one of the states {cell.states}"
+        )
     sizes: dict[str, Dim] = {}
     for equation in cell.equations:
         Name(equation.name)
@@ -157,11 +161,15 @@ def _validate(cell: Cell) -> dict[str, Dim]:
             raise ValueError(f"equation {equation.name!r}: the name is already used or reserved")
         unknown = sorted(referenced_names(equation.expression) - set(shapes))
         if unknown:
-            raise ValueError(f"equation {equation.name!r} reads undefined name(s) {', '.join(unknown)}; "
-                             f"defined here: {', '.join(sorted(shapes))}")
+            raise ValueError(
+                f"equation {equation.name!r} reads undefined name(s) {', '.join(unknown)}; "
+                f"defined here: {', '.join(sorted(shapes))}"
+            )
         shape = _shape(equation.name, equation.expression, shapes)
         if len(shape) != 1:
-            raise ValueError(f"equation {equation.name!r} must define a vector, got shape {shape_text(shape)}")
+            raise ValueError(
+                f"equation {equation.name!r} must define a vector, got shape {shape_text(shape)}"
+            )
         shapes[equation.name] = shape
         sizes[equation.name] = shape[0]
     read = set().union(*(referenced_names(eq.expression) for eq in cell.equations))
@@ -245,6 +253,6 @@ def make_cell(
         tuple(Parameter(key, tuple(shape), key in biases) for key, shape in parameters.items()),
         tuple(Definition(key, expression) for key, expression in equations),
         tuple(states),
-        output if output is not None else tuple(states)[0],
+        output if output is not None else next(iter(states)),
         description,
     )

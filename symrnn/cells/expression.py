@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
 
-Number = Union[int, Fraction]
+Number = int | Fraction
 
 _IDENTIFIER = re.compile(r"^(?=.{1,16}$)[A-Za-z][A-Za-z0-9]*(_[A-Za-z][A-Za-z0-9]*)*$")
 
@@ -54,7 +53,9 @@ class Name(Tensor):
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _IDENTIFIER.match(self.name):
-            raise ValueError(f"bad name {self.name!r}: use letters, digits and inner underscores (at most 16), e.g. W, b_U, s_prev")
+            raise ValueError(
+                f"bad name {self.name!r}: use letters, digits and inner underscores (at most 16), e.g. W, b_U, s_prev"
+            )
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ class Block(Tensor):
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
             raise ValueError(f"a block count must be a positive integer, got {self.count!r}")
-        if isinstance(self.index, bool) or not isinstance(self.index, int) or not 0 <= self.index < self.count:
+        if (
+            isinstance(self.index, bool)
+            or not isinstance(self.index, int)
+            or not 0 <= self.index < self.count
+        ):
             raise ValueError(f"block index must be in 0..{self.count - 1}, got {self.index!r}")
 
 
@@ -130,7 +135,9 @@ def as_node(value: Tensor | Number) -> Tensor:
         return value
     if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
         return Constant(value)
-    raise TypeError(f"cannot use {type(value).__name__} in a cell equation (use names, numbers and operators)")
+    raise TypeError(
+        f"cannot use {type(value).__name__} in a cell equation (use names, numbers and operators)"
+    )
 
 
 def names(text: str) -> tuple[Name, ...]:

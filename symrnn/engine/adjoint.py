@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import sympy
 
@@ -41,7 +40,7 @@ def local_gradient(expression: sympy.Expr, wanted: set) -> dict[sympy.Symbol, li
             factors = node.args
             for k, factor in enumerate(factors):
                 if factor.free_symbols & wanted:
-                    visit(factor, seed * sympy.Mul(*factors[:k], *factors[k + 1:]))
+                    visit(factor, seed * sympy.Mul(*factors[:k], *factors[k + 1 :]))
             return
         for symbol in node.free_symbols & wanted:
             found[symbol].append(seed * sympy.diff(node, symbol))
@@ -115,8 +114,9 @@ class Gradients(Mapping):
         return {name: matrix.xreplace(nested) for name, matrix in self.matrices.items()}
 
 
-def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = None,
-             name_every_adjoint: bool = False) -> Gradients:
+def backward(
+    graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = None, name_every_adjoint: bool = False
+) -> Gradients:
     """Generic symbolic reverse mode over the unrolled program: linear in z.
 
     Each adjoint is ``v̄ = Σ_consumers ∂consumer/∂v · consumer̄``, the partials from the small local
@@ -132,7 +132,7 @@ def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = 
     """
     spec, cell = graph.spec, graph.spec.cell_definition
     states = set(cell.states)
-    parameters = {name: matrix for name, matrix in graph.parameters.items()}
+    parameters = dict(graph.parameters)
     leaves = {symbol for matrix in parameters.values() for symbol in matrix}
     if spec.initial_state_parameter:
         leaves |= {symbol for matrix in graph.initial_states.values() for symbol in matrix}
@@ -151,8 +151,9 @@ def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = 
             continue
         if step.role in states or name_every_adjoint:
             role = adjoint_role(step.role) if step.role in states else f"bar_{step.role}"
-            named = sympy.Matrix([sympy.Symbol(symbol_name(role, step.t, i), real=True)
-                                  for i in range(step.symbols.rows)])
+            named = sympy.Matrix(
+                [sympy.Symbol(symbol_name(role, step.t, i), real=True) for i in range(step.symbols.rows)]
+            )
             for symbol, adjoint in zip(step.symbols, named):
                 definitions[adjoint] = sympy.Add(*bar.pop(symbol, []))
             if step.role in states:
@@ -165,7 +166,9 @@ def backward(graph: Graph, *, seeds: Mapping[sympy.Symbol, sympy.Expr] | None = 
                 continue
             for v, terms in step_partials(step, i, wanted).items():
                 bar[v].extend(term * seed for term in terms)
-    matrices = {name: matrix.applyfunc(lambda p: sympy.Add(*bar.get(p, []))) for name, matrix in parameters.items()}
+    matrices = {
+        name: matrix.applyfunc(lambda p: sympy.Add(*bar.get(p, []))) for name, matrix in parameters.items()
+    }
     if spec.initial_state_parameter:
         entries = [sympy.Add(*bar.get(p, [])) for state in cell.states for p in graph.initial_states[state]]
         matrices["s0"] = sympy.Matrix(len(entries), 1, entries)

@@ -1,4 +1,5 @@
 """The brute-force route: sympy.diff of the fully substituted loss, the ground truth for small cases."""
+
 from __future__ import annotations
 
 import sympy
@@ -36,7 +37,7 @@ def estimated_work(graph: Graph, parameters: tuple[str, ...]) -> int:
     count = sum(len(_parameter_matrix(graph, name)) for name in parameters)
     probe = sympy.Symbol("probe", real=True)
     piecewise = graph.activation.function(probe).has(sympy.Piecewise)
-    return nested_loss_size(graph) * count * (2 ** graph.spec.z if piecewise else 1)
+    return nested_loss_size(graph) * count * (2**graph.spec.z if piecewise else 1)
 
 
 def _parameter_matrix(graph: Graph, name: str) -> sympy.Matrix:

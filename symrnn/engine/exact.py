@@ -1,4 +1,5 @@
 """Exact comparison at rational points: random rational leaves carried with many digits through both routes."""
+
 from __future__ import annotations
 
 import random

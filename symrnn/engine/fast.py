@@ -1,8 +1,10 @@
 """SymEngine derivation route: the unrolled program and its reverse-mode adjoints built with symengine."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import sympy
@@ -21,7 +23,9 @@ def require_symengine() -> Any:
     try:
         import symengine
     except ImportError:
-        raise SymRNNError(f"the SymEngine route needs the optional dependency symengine: {INSTALL_HINT}") from None
+        raise SymRNNError(
+            f"the SymEngine route needs the optional dependency symengine: {INSTALL_HINT}"
+        ) from None
     return symengine
 
 
@@ -109,7 +113,9 @@ class FastGradients:
 def nest_in_symengine(definitions: dict[sympy.Symbol, sympy.Expr], outputs: list[sympy.Expr]) -> list[Any]:
     """``outputs`` with the named ``definitions`` substituted, built in SymEngine (a shared DAG, linear in size)."""
     values: dict[Any, Any] = {}
-    converted = [(to_symengine(symbol), to_symengine(expression)) for symbol, expression in definitions.items()]
+    converted = [
+        (to_symengine(symbol), to_symengine(expression)) for symbol, expression in definitions.items()
+    ]
     for symbol, expression in converted:
         needed = {s: values[s] for s in expression.free_symbols if s in values}
         values[symbol] = expression.xreplace(needed) if needed else expression
@@ -137,7 +143,9 @@ def _renamer(program: StepProgram) -> Callable[[int, int], dict[Any, Any]]:
     future = [(se.Symbol(symbol.name), *parse_symbol_name(symbol.name)) for symbol in program.adjoint]
 
     def rename(t: int, z: int) -> dict[Any, Any]:
-        mapping = {symbol: se.Symbol(symbol_name(role, time + t - 1, *rest)) for symbol, role, time, rest in timed}
+        mapping = {
+            symbol: se.Symbol(symbol_name(role, time + t - 1, *rest)) for symbol, role, time, rest in timed
+        }
         for symbol, role, (i,) in future:
             mapping[symbol] = se.Integer(0) if t == z else se.Symbol(symbol_name(role, t, i))
         return mapping
@@ -177,18 +185,18 @@ def backward_fast(spec: RNNSpec, *, numeric: bool = True) -> FastGradients:
     J_symbols = []
     for t in range(1, z + 1):
         entries = column.xreplace(rename(t, z)).args
-        forward.update(zip(entries[:F], entries[D:D + F]))
-        backward[t] += list(zip(entries[F:D], entries[D + F:2 * D]))
-        renamed = entries[2 * D:]
+        forward.update(zip(entries[:F], entries[D : D + F]))
+        backward[t] += list(zip(entries[F:D], entries[D + F : 2 * D]))
+        renamed = entries[2 * D :]
         J_symbols.append(renamed[0])
-        previous = renamed[1:1 + S]
+        previous = renamed[1 : 1 + S]
         if t == 1:
             initial_gradient = previous  # ∂J/∂state_0
         else:  # ∂J_{>t-1}/∂state_{t-1}, read by step t - 1 as its future adjoint
             for adjoint, expression in zip(program.adjoint, previous):
                 role, (i,) = parse_symbol_name(adjoint.name)
                 backward[t - 1].insert(0, (se.Symbol(symbol_name(role, t - 1, i)), expression))
-        for k, entry in enumerate(renamed[1 + S:]):
+        for k, entry in enumerate(renamed[1 + S :]):
             totals[k].append(entry)
     matrices, position = {}, 0
     for name, size in zip(names, sizes):

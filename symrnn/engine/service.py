@@ -1,8 +1,8 @@
 """One derivative service for documents and the verifier: d(any quantity)/d(any other), total or immediate."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import sympy
@@ -52,7 +52,9 @@ def _validate(graph: Graph, quantity: Quantity) -> None:
     if quantity == Quantity("J"):
         return
     if quantity.role not in (*graph.roles, "x", "y"):
-        raise ValueError(f"unknown quantity role {quantity.role!r}; this model has {', '.join(graph.roles)}, x, y")
+        raise ValueError(
+            f"unknown quantity role {quantity.role!r}; this model has {', '.join(graph.roles)}, x, y"
+        )
     low = 0 if quantity.role in graph.initial_states else 1
     if not isinstance(quantity.t, int) or isinstance(quantity.t, bool) or not low <= quantity.t <= z:
         raise ValueError(f"{quantity.role} needs a time index in {low}..{z}, got {quantity.t!r}")
@@ -80,7 +82,11 @@ def dependencies(graph: Graph, quantity: Quantity) -> tuple[Quantity, ...]:
     """The quantities that ``quantity``'s own definition reads (one edge of the unrolled graph)."""
     if quantity == Quantity("J"):
         return tuple(Quantity("J", k) for k in range(1, graph.spec.z + 1))
-    if quantity.t is None or quantity.role in ("x", "y") or (quantity.t == 0 and quantity.role in graph.initial_states):
+    if (
+        quantity.t is None
+        or quantity.role in ("x", "y")
+        or (quantity.t == 0 and quantity.role in graph.initial_states)
+    ):
         return ()
     owners, found = _owners(graph), []
     for symbol in sorted(graph.step(quantity.role, quantity.t).expression.free_symbols, key=str):
@@ -141,7 +147,9 @@ def _derivative(graph: Graph, of: Quantity, wrt: Quantity, immediate: bool) -> n
             return memo[node]
         if node == wrt:
             size = int(np.prod(target_shape, dtype=int))
-            eye = np.array([[sympy.Integer(int(i == j)) for j in range(size)] for i in range(size)], dtype=object)
+            eye = np.array(
+                [[sympy.Integer(int(i == j)) for j in range(size)] for i in range(size)], dtype=object
+            )
             memo[node] = eye.reshape(target_shape + target_shape)
             return memo[node]
         frozen = immediate and node.role in states and node != of

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import sympy
@@ -78,14 +79,28 @@ def step_program(spec: RNNSpec, *, numeric: bool = True) -> StepProgram:
     cell = spec.cell_definition
     state_prev = [symbol for state in cell.states for symbol in graph.initial_states[state]]
     state_now = [symbol for state in cell.states for symbol in graph.symbols(state, 1)]
-    adjoint = [sympy.Symbol(symbol_name(f"future_{state}", i), real=True) for state in cell.states for i in range(spec.n)]
+    adjoint = [
+        sympy.Symbol(symbol_name(f"future_{state}", i), real=True)
+        for state in cell.states
+        for i in range(spec.n)
+    ]
     gradients = backward(graph, seeds=dict(zip(state_now, adjoint)), name_every_adjoint=True)
     names = [name for name in spec.parameter_names if name != "s0"]
     parameters = [symbol for name in names for symbol in graph.parameters[name]]
     contributions = [entry for name in names for entry in gradients[name]]
     named_backward = [graph.symbols("J", 1)[0], *gradients["s0"], *contributions]
-    return StepProgram(spec, parameters, state_prev, list(graph.xs[0]), list(graph.ys[0]), adjoint,
-                       gradients.definitions, state_now, named_backward, len(graph.definitions))
+    return StepProgram(
+        spec,
+        parameters,
+        state_prev,
+        list(graph.xs[0]),
+        list(graph.ys[0]),
+        adjoint,
+        gradients.definitions,
+        state_now,
+        named_backward,
+        len(graph.definitions),
+    )
 
 
 def state_jacobian(spec: RNNSpec) -> tuple[list[sympy.Symbol], list[sympy.Expr], sympy.Matrix]:
@@ -101,7 +116,9 @@ def state_jacobian(spec: RNNSpec) -> tuple[list[sympy.Symbol], list[sympy.Expr],
     return inputs, state_now, jacobian
 
 
-def state_jacobian_function(spec: RNNSpec) -> Callable[[Mapping[str, Any], Any, Any], tuple[np.ndarray, np.ndarray]]:
+def state_jacobian_function(
+    spec: RNNSpec,
+) -> Callable[[Mapping[str, Any], Any, Any], tuple[np.ndarray, np.ndarray]]:
     """``fn(params, state_prev (S,), x (e,)) -> (state_t (S,), ∂state_t/∂state_{t-1} (S, S))`` compiled with NumPy.
 
     ``params`` holds the cell's parameters (V and c, if present, are ignored); S = ``spec.state_size``.
@@ -113,8 +130,13 @@ def state_jacobian_function(spec: RNNSpec) -> Callable[[Mapping[str, Any], Any, 
 
     def evaluate(params: Mapping[str, Any], state_prev: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
         parts = [np.asarray(params[name], dtype=np.float64).ravel() for name in names]
-        row = np.concatenate([*parts, np.asarray(state_prev, dtype=np.float64).ravel(),
-                              np.asarray(x, dtype=np.float64).ravel()])
+        row = np.concatenate(
+            [
+                *parts,
+                np.asarray(state_prev, dtype=np.float64).ravel(),
+                np.asarray(x, dtype=np.float64).ravel(),
+            ]
+        )
         values = np.array(function(row), dtype=np.float64)
         return values[:S], values[S:].reshape(S, S)
 

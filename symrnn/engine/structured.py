@@ -11,21 +11,33 @@ from ..unroll import Graph
 from .adjoint import Gradients, backward
 from .service import Quantity, derivative, shape_of
 
-__all__ = ["Gradients", "Term", "backward", "bptt_terms", "gradient_from_terms", "jacobian_product", "step_jacobian"]
+__all__ = [
+    "Gradients",
+    "Term",
+    "backward",
+    "bptt_terms",
+    "gradient_from_terms",
+    "jacobian_product",
+    "step_jacobian",
+]
 
 
 def _state(graph: Graph) -> str:
     states = graph.spec.state_names
     if len(states) != 1:
-        raise ValueError(f"the {graph.spec.cell_name} cell carries several states {states}: "
-                         "ask the derivative service for each block")
+        raise ValueError(
+            f"the {graph.spec.cell_name} cell carries several states {states}: "
+            "ask the derivative service for each block"
+        )
     return states[0]
 
 
 def step_jacobian(graph: Graph, m: int) -> sympy.Matrix:
     """``∂s_m/∂s_{m-1}`` with the previous state's own inputs held fixed (``diag(f'(u_m)) U`` for the notes' cell)."""
     state = _state(graph)
-    return sympy.Matrix(derivative(graph, Quantity(state, m), Quantity(state, m - 1), immediate=True).tolist())
+    return sympy.Matrix(
+        derivative(graph, Quantity(state, m), Quantity(state, m - 1), immediate=True).tolist()
+    )
 
 
 def jacobian_product(graph: Graph, t: int, k: int) -> sympy.Matrix:
@@ -72,7 +84,9 @@ def bptt_terms(graph: Graph, parameter: str) -> list[Term]:
         for k in range(1, t + 1):
             ds_ds = np.array(jacobian_product(graph, t, k).tolist(), dtype=object)
             ds_dP = derivative(graph, Quantity(state, k), P, immediate=True)
-            value = np.tensordot(np.tensordot(np.tensordot(dJ_dyhat, dyhat_ds, axes=1), ds_ds, axes=1), ds_dP, axes=1)
+            value = np.tensordot(
+                np.tensordot(np.tensordot(dJ_dyhat, dyhat_ds, axes=1), ds_ds, axes=1), ds_dP, axes=1
+            )
             terms.append(Term(parameter, t, k, (dJ_dyhat, dyhat_ds, ds_ds, ds_dP), value))
     return terms
 

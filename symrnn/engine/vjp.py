@@ -4,8 +4,8 @@ backward recurrence in matrix form (what documents print and what the matrix bac
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..cells.cell import Cell
 from ..cells.expression import (
@@ -91,9 +91,17 @@ def matrix_children(node: Tensor) -> tuple[Tensor, ...]:
 VJP_RULES: dict[type, Callable[[Tensor, Tensor], list[tuple[Tensor, Tensor]]]] = {
     TensorSum: lambda node, bar: [(term, bar) for term in node.terms],
     Scale: lambda node, bar: [(node.operand, Scale(node.factor, bar))],
-    Hadamard: lambda node, bar: [(node.left, Hadamard(bar, node.right)), (node.right, Hadamard(node.left, bar))],
-    MatVec: lambda node, bar: [(node.vector, Transposed(node.matrix, bar)), (node.matrix, Outer(bar, node.vector))],
-    Elementwise: lambda node, bar: [(node.operand, Hadamard(ElementwiseDerivative(node.function, node.operand), bar))],
+    Hadamard: lambda node, bar: [
+        (node.left, Hadamard(bar, node.right)),
+        (node.right, Hadamard(node.left, bar)),
+    ],
+    MatVec: lambda node, bar: [
+        (node.vector, Transposed(node.matrix, bar)),
+        (node.matrix, Outer(bar, node.vector)),
+    ],
+    Elementwise: lambda node, bar: [
+        (node.operand, Hadamard(ElementwiseDerivative(node.function, node.operand), bar))
+    ],
     Block: lambda node, bar: [(node.operand, Placed(bar, node.index, node.count))],
     Constant: lambda node, bar: [],
 }
@@ -227,7 +235,10 @@ def matrix_program(spec: RNNSpec) -> MatrixProgram:
     for name, expression in reversed(equations):
         bar = Adjoint(name)
         if isinstance(expression, Elementwise):  # the equation names φ(a): write φ' through it
-            propagate(expression.operand, Hadamard(ElementwiseDerivative(expression.function, expression.operand, name), bar))
+            propagate(
+                expression.operand,
+                Hadamard(ElementwiseDerivative(expression.function, expression.operand, name), bar),
+            )
         else:
             propagate(expression, bar)
     adjoints = []

@@ -1,4 +1,5 @@
 """The work of a verdict, estimated from the formula tree before anything is evaluated, and its limits."""
+
 from __future__ import annotations
 
 from ..errors import SymRNNError
@@ -35,14 +36,18 @@ def node_work(node: T.Node, z_max: int) -> int:
         terms = _span(node, z_max)
         if terms > MAX_SUM_TERMS:
             kind = "\\sum" if isinstance(node, T.Sum) else "\\prod"
-            raise SymRNNError(f"a {kind} over {node.variable} has up to {terms:,} terms; the limit is "
-                              f"{MAX_SUM_TERMS:,} (a sum over time has at most z terms)")
+            raise SymRNNError(
+                f"a {kind} over {node.variable} has up to {terms:,} terms; the limit is "
+                f"{MAX_SUM_TERMS:,} (a sum over time has at most z terms)"
+            )
         return 1 + terms * node_work(node.body, z_max)
     if isinstance(node, T.Power):
         exponent = _magnitude(node.exponent, z_max)
         if exponent > MAX_EXPONENT:
-            raise SymRNNError(f"the exponent {node.exponent} can reach {exponent:,}; the limit is {MAX_EXPONENT} "
-                              "(float64 under- or overflows beyond it, so no verdict would be honest)")
+            raise SymRNNError(
+                f"the exponent {node.exponent} can reach {exponent:,}; the limit is {MAX_EXPONENT} "
+                "(float64 under- or overflows beyond it, so no verdict would be honest)"
+            )
         return 1 + node_work(node.base, z_max)
     return 1 + sum(node_work(child, z_max) for child in T.children(node))
 
@@ -52,8 +57,10 @@ def check_sizes(sizes: tuple[tuple[int, int, int], ...], lengths: tuple[int, ...
     for size in sizes:
         for name, value in zip(("e", "n", "m"), size):
             if value > MAX_SIZE:
-                raise SymRNNError(f"--{name} {value} is over the verify limit of {MAX_SIZE} "
-                                  "(the formula's truth does not depend on size; try --n 3)")
+                raise SymRNNError(
+                    f"--{name} {value} is over the verify limit of {MAX_SIZE} "
+                    "(the formula's truth does not depend on size; try --n 3)"
+                )
 
 
 def estimate(formula: T.Formula, *, lengths: tuple[int, ...], cases: int, layouts: int) -> int:
@@ -65,6 +72,8 @@ def estimate(formula: T.Formula, *, lengths: tuple[int, ...], cases: int, layout
         per_case = node_work(equation, z_max) * (z_max + 1) ** free
         total += per_case * cases * layouts * 5  # 5: the generic P is checked for each parameter
     if total > MAX_WORK:
-        raise SymRNNError(f"the formula needs about {total:,} evaluations; the limit is {MAX_WORK:,} "
-                          "(lower --z-max or split the formula)")
+        raise SymRNNError(
+            f"the formula needs about {total:,} evaluations; the limit is {MAX_WORK:,} "
+            "(lower --z-max or split the formula)"
+        )
     return total

@@ -1,4 +1,5 @@
 """Verdicts on hand-written NumPy BPTT code: call it at random points, compare, and localise a wrong gradient."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -23,8 +24,14 @@ PROBE_LENGTHS = (1, 2, 3, 4)
 """Sequence lengths probed: the first at which a gradient goes wrong says which contributions are wrong."""
 SEEDS = (0, 1, 2)
 STYLES = ("symrnn", "minchar", "cs231n")
-MISTAKES = ("missing recurrent term", "missing f'", "transposed", "off-by-one in time",
-            "gradient not accumulated across steps", "wrong sign")
+MISTAKES = (
+    "missing recurrent term",
+    "missing f'",
+    "transposed",
+    "off-by-one in time",
+    "gradient not accumulated across steps",
+    "wrong sign",
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,14 @@ class ParameterReport:
             return f"  d{self.name}: right (max relative error {self.max_rel_error:.1e})"
         parts = [f"  d{self.name}: WRONG (max relative error {self.max_rel_error:.2g})"]
         if self.first_wrong_length is not None:
-            parts.append(f"first wrong at z = {self.first_wrong_length}"
-                         + (" (the step's own contribution)" if self.first_wrong_length == 1 else
-                            " (contributions carried back from later steps)"))
+            parts.append(
+                f"first wrong at z = {self.first_wrong_length}"
+                + (
+                    " (the step's own contribution)"
+                    if self.first_wrong_length == 1
+                    else " (contributions carried back from later steps)"
+                )
+            )
         if self.first_wrong_step is not None:
             parts.append(f"the gradient of J_{self.first_wrong_step} is the first wrong one")
         if self.mistake:
@@ -65,10 +77,23 @@ class CodeVerdict:
     extra: dict = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "style": self.style, "diagnosis": self.diagnosis, "checked_cases": self.checked,
-                "parameters": [{"name": p.name, "ok": p.ok, "max_rel_error": p.max_rel_error,
-                                "first_wrong_length": p.first_wrong_length, "first_wrong_step": p.first_wrong_step,
-                                "mistake": p.mistake} for p in self.parameters]}
+        return {
+            "verdict": self.verdict,
+            "style": self.style,
+            "diagnosis": self.diagnosis,
+            "checked_cases": self.checked,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "ok": p.ok,
+                    "max_rel_error": p.max_rel_error,
+                    "first_wrong_length": p.first_wrong_length,
+                    "first_wrong_step": p.first_wrong_step,
+                    "mistake": p.mistake,
+                }
+                for p in self.parameters
+            ],
+        }
 
     def describe(self) -> str:
         lines = [f"{self.verdict} ({self.style} calling convention, {self.checked} cases checked)"]
@@ -81,12 +106,14 @@ class CodeVerdict:
 # ---------------------------------------------------------------------------------- calling conventions
 # An adapter calls the user's function on our data and returns its gradients in our names and layout
 # (W (n,e), U (n,n), V (m,n), b (n,), c (m,)); absent keys were not computed by the function.
-Adapter = Callable[[Callable, Mapping[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, RNNSpec],
-                   dict[str, np.ndarray]]
+Adapter = Callable[
+    [Callable, Mapping[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, RNNSpec], dict[str, np.ndarray]
+]
 
 
-def _symrnn_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray,
-                  spec: RNNSpec) -> dict[str, np.ndarray]:
+def _symrnn_style(
+    fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec
+) -> dict[str, np.ndarray]:
     """``J, grads = fn(params, xs, ys, s0)`` with our names: the contract of ``symrnn.compile``."""
     result = fn({k: v.copy() for k, v in params.items()}, xs.copy(), ys.copy(), s0.copy())
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping)):
@@ -97,8 +124,9 @@ def _symrnn_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray,
 MINCHAR_NAMES = {"Wxh": "W", "Whh": "U", "Why": "V", "bh": "b", "by": "c"}
 
 
-def _minchar_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray,
-                   spec: RNNSpec) -> dict[str, np.ndarray]:
+def _minchar_style(
+    fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec
+) -> dict[str, np.ndarray]:
     """Karpathy's min-char-rnn: ``loss, dWxh, dWhh, dWhy, dbh, dby, h = lossFun(inputs, targets, hprev)``.
 
     The weights are the module's globals Wxh, Whh, Why, bh, by (columns (n,1), (m,1) for the biases);
@@ -108,8 +136,13 @@ def _minchar_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray
     inputs = [int(i) for i in np.argmax(xs, axis=1)]
     targets = [int(i) for i in np.argmax(ys, axis=1)]
     module = fn.__globals__
-    ours = {"Wxh": params["W"], "Whh": params["U"], "Why": params["V"], "bh": params["b"].reshape(-1, 1),
-            "by": params["c"].reshape(-1, 1)}
+    ours = {
+        "Wxh": params["W"],
+        "Whh": params["U"],
+        "Why": params["V"],
+        "bh": params["b"].reshape(-1, 1),
+        "by": params["c"].reshape(-1, 1),
+    }
     saved = {name: module[name] for name in ours if name in module}
     try:
         module.update({name: value.copy() for name, value in ours.items()})
@@ -121,12 +154,18 @@ def _minchar_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray
             else:
                 module.pop(name, None)
     _, dWxh, dWhh, dWhy, dbh, dby = result[:6]
-    return {"W": np.asarray(dWxh, float), "U": np.asarray(dWhh, float), "V": np.asarray(dWhy, float),
-            "b": np.asarray(dbh, float).reshape(-1), "c": np.asarray(dby, float).reshape(-1)}
+    return {
+        "W": np.asarray(dWxh, float),
+        "U": np.asarray(dWhh, float),
+        "V": np.asarray(dWhy, float),
+        "b": np.asarray(dbh, float).reshape(-1),
+        "c": np.asarray(dby, float).reshape(-1),
+    }
 
 
-def _cs231n_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray,
-                  spec: RNNSpec) -> dict[str, np.ndarray]:
+def _cs231n_style(
+    fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec
+) -> dict[str, np.ndarray]:
     """CS231n: ``h, cache = rnn_forward(x, h0, Wx, Wh, b)``; ``dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)``.
 
     Or the step pair ``rnn_step_forward(x, prev_h, Wx, Wh, b)`` / ``rnn_step_backward(dnext_h, cache)``,
@@ -151,11 +190,17 @@ def _cs231n_style(fn: Callable, params: Mapping, xs: np.ndarray, ys: np.ndarray,
     else:
         _, cache = module["rnn_forward"](x, h0, Wx, Wh, b)
         _, _, dWx, dWh, db = fn(direct[np.newaxis].copy(), cache)
-    return {"W": np.asarray(dWx, float).T, "U": np.asarray(dWh, float).T, "b": np.asarray(db, float).reshape(-1)}
+    return {
+        "W": np.asarray(dWx, float).T,
+        "U": np.asarray(dWh, float).T,
+        "b": np.asarray(db, float).reshape(-1),
+    }
 
 
 def _is_step(fn: Callable) -> bool:
-    return "step_backward" in fn.__name__ or ("rnn_step_forward" in fn.__globals__ and "rnn_forward" not in fn.__globals__)
+    return "step_backward" in fn.__name__ or (
+        "rnn_step_forward" in fn.__globals__ and "rnn_forward" not in fn.__globals__
+    )
 
 
 def _check_convention(function: Callable, style: str) -> None:
@@ -170,8 +215,9 @@ def _check_convention(function: Callable, style: str) -> None:
 ADAPTERS: dict[str, Adapter] = {"symrnn": _symrnn_style, "minchar": _minchar_style, "cs231n": _cs231n_style}
 
 
-def _direct_state_gradients(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray,
-                            spec: RNNSpec) -> np.ndarray:
+def _direct_state_gradients(
+    params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec
+) -> np.ndarray:
     """``Vᵀ ∂J_t/∂ŷ_t`` for each t, rows (z, n): what flows into h_t from its own output."""
     cache = reference.forward(dict(params), xs, ys, s0, activation=spec.activation, loss=spec.loss)
     yhat = np.asarray(cache["yhat"])
@@ -184,8 +230,9 @@ def _direct_state_gradients(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0:
 
 
 # ---------------------------------------------------------------------------------- truth and mistakes
-def _bptt(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec,
-          mistake: str | None = None) -> dict[str, np.ndarray]:
+def _bptt(
+    params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec, mistake: str | None = None
+) -> dict[str, np.ndarray]:
     """Our own BPTT, optionally with one classic mistake: the catalogue a wrong gradient is matched against."""
     f, f_prime = reference.ACTIVATIONS[spec.activation]
     W, U, V, b, c = (params[k] for k in ("W", "U", "V", "b", "c"))
@@ -206,8 +253,13 @@ def _bptt(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec:
         delta = V.T @ g[t] + (0.0 if mistake == "missing recurrent term" else U.T @ r_next)
         r = delta if mistake == "missing f'" else f_prime(u[t]) * delta
         s_prev = s[t + 1] if mistake == "off-by-one in time" else s[t]
-        contributions = {"W": np.outer(r, xs[t]), "U": np.outer(r, s_prev), "b": r,
-                         "V": np.outer(g[t], s[t + 1]), "c": g[t]}
+        contributions = {
+            "W": np.outer(r, xs[t]),
+            "U": np.outer(r, s_prev),
+            "b": r,
+            "V": np.outer(g[t], s[t + 1]),
+            "c": g[t],
+        }
         for name, value in contributions.items():
             grads[name] = value if mistake == "gradient not accumulated across steps" else grads[name] + value
         r_next = r
@@ -218,9 +270,13 @@ def _bptt(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec:
     return grads
 
 
-def _truth(params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec) -> dict[str, np.ndarray]:
+def _truth(
+    params: Mapping, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec
+) -> dict[str, np.ndarray]:
     """The right gradients, from the independent oracle ``symrnn.numeric.reference`` (NumPy only)."""
-    _, gradients = reference.loss_and_gradients(dict(params), xs, ys, s0, activation=spec.activation, loss=spec.loss)
+    _, gradients = reference.loss_and_gradients(
+        dict(params), xs, ys, s0, activation=spec.activation, loss=spec.loss
+    )
     return {name: np.asarray(value, dtype=float) for name, value in gradients.items()}
 
 
@@ -236,8 +292,13 @@ def _relative(a: np.ndarray, b: np.ndarray) -> float:
 def _point(spec: RNNSpec, z: int, seed: int, style: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     e, n, m = spec.e, spec.n, spec.m
-    params = {"W": rng.uniform(-0.9, 0.9, (n, e)), "U": rng.uniform(-0.9, 0.9, (n, n)),
-              "V": rng.uniform(-0.9, 0.9, (m, n)), "b": rng.uniform(-0.5, 0.5, n), "c": rng.uniform(-0.5, 0.5, m)}
+    params = {
+        "W": rng.uniform(-0.9, 0.9, (n, e)),
+        "U": rng.uniform(-0.9, 0.9, (n, n)),
+        "V": rng.uniform(-0.9, 0.9, (m, n)),
+        "b": rng.uniform(-0.5, 0.5, n),
+        "c": rng.uniform(-0.5, 0.5, m),
+    }
     if style == "minchar" or spec.loss == "ce":
         if style == "minchar":
             xs = np.eye(e)[rng.integers(0, e, z)]
@@ -252,7 +313,9 @@ def _point(spec: RNNSpec, z: int, seed: int, style: str) -> tuple[dict, np.ndarr
     return params, xs, ys, s0
 
 
-def _only_step(params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec, k: int) -> np.ndarray:
+def _only_step(
+    params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spec: RNNSpec, k: int
+) -> np.ndarray:
     """Targets that make every loss but J_k stationary (y_t = ŷ_t for sse, softmax(ŷ_t) for ce)."""
     cache = reference.forward(params, xs, ys, s0, activation=spec.activation, loss=spec.loss)
     yhat = np.asarray(cache["yhat"])
@@ -264,8 +327,9 @@ def _only_step(params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, spe
     return probe
 
 
-def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: str = "symrnn",
-                    z_max: int = 4) -> CodeVerdict:
+def verify_function(
+    function: Callable, spec: RNNSpec | None = None, *, style: str = "symrnn", z_max: int = 4
+) -> CodeVerdict:
     """Check a hand-written NumPy BPTT function against the truth and localise a wrong gradient.
 
     Args:
@@ -292,7 +356,9 @@ def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: s
     if spec.activation not in reference.ACTIVATIONS:
         raise ValueError("verify_function supports the activations tanh, sigmoid, relu and identity")
     if style == "minchar":
-        spec = spec.replace(loss="ce", m=spec.e, bias=True) if (spec.loss != "ce" or spec.m != spec.e) else spec
+        spec = (
+            spec.replace(loss="ce", m=spec.e, bias=True) if (spec.loss != "ce" or spec.m != spec.e) else spec
+        )
     if spec.loss == "ce" and spec.m < 2:
         raise ValueError("--loss ce needs --m 2 or more: with one output the loss is identically 0")
     if style == "cs231n":
@@ -312,9 +378,13 @@ def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: s
                 params, xs, ys, s0 = _point(spec, z, seed, style)
                 try:
                     got = adapter(function, params, xs, ys, s0, spec)
-                except Exception as error:  # noqa: BLE001 - the user's code raised: a verdict, not a crash of ours
-                    return CodeVerdict("fails", style, diagnosis=f"the function raised {type(error).__name__}: "
-                                                                 f"{error} (at z = {z})", checked=checked)
+                except Exception as error:
+                    return CodeVerdict(
+                        "fails",
+                        style,
+                        diagnosis=f"the function raised {type(error).__name__}: {error} (at z = {z})",
+                        checked=checked,
+                    )
                 truth = _truth(params, xs, ys, s0, spec)
                 checked += 1
                 for name, value in got.items():
@@ -335,8 +405,12 @@ def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: s
             reports.append(ParameterReport(name, False, errors[name], first_length[name], step, mistake))
     wrong = [r for r in reports if not r.ok]
     if not reports:
-        return CodeVerdict("fails", style, diagnosis="the function returned none of the gradients W, U, V, b, c",
-                           checked=checked)
+        return CodeVerdict(
+            "fails",
+            style,
+            diagnosis="the function returned none of the gradients W, U, V, b, c",
+            checked=checked,
+        )
     if not wrong:
         return CodeVerdict("holds", style, tuple(reports), checked=checked)
     words = "; ".join(f"d{r.name}" + (f": {r.mistake}" if r.mistake else "") for r in wrong)
@@ -346,13 +420,17 @@ def verify_function(function: Callable, spec: RNNSpec | None = None, *, style: s
 def _classify(name: str, samples: list, spec: RNNSpec) -> str | None:
     """The first classic mistake whose gradient equals the function's at every wrong sample."""
     for mistake in MISTAKES:
-        if all(_relative(value, _bptt(params, xs, ys, s0, spec, mistake)[name]) <= MATCH_TOLERANCE
-               for params, xs, ys, s0, value in samples):
+        if all(
+            _relative(value, _bptt(params, xs, ys, s0, spec, mistake)[name]) <= MATCH_TOLERANCE
+            for params, xs, ys, s0, value in samples
+        ):
             return mistake
     return None
 
 
-def _first_wrong_step(function: Callable, adapter: Adapter, name: str, spec: RNNSpec, style: str) -> int | None:
+def _first_wrong_step(
+    function: Callable, adapter: Adapter, name: str, spec: RNNSpec, style: str
+) -> int | None:
     """With every loss but J_k made stationary (single-step probes), the first k whose gradient is wrong."""
     if style == "minchar":
         return None  # one-hot targets cannot make a step's loss stationary
@@ -381,7 +459,7 @@ def load_function(target: str) -> Callable:
     sys.path.insert(0, directory)
     try:
         spec.loader.exec_module(module)
-    except Exception as error:  # noqa: BLE001 - whatever the user's module raises on import
+    except Exception as error:
         raise ValueError(f"--python: importing {path} raised {type(error).__name__}: {error}") from None
     finally:
         sys.path.remove(directory)

@@ -1,4 +1,5 @@
 """Diagnoses: the single edit (sum range, index, weight, transpose, diag(f'), factor) that repairs a formula."""
+
 from __future__ import annotations
 
 import time
@@ -24,14 +25,29 @@ class _Budget:
         return time.process_time() - self.start > DIAGNOSE_CPU_SECONDS
 
 
-def _holds(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, lengths: tuple, models: dict,
-           notation: str = "notes") -> bool:
+def _holds(
+    candidate: T.Equation,
+    definitions: dict,
+    spec: RNNSpec,
+    sizes: tuple,
+    lengths: tuple,
+    models: dict,
+    notation: str = "notes",
+) -> bool:
     from .verify import LAYOUTS, check_equation
 
     for layout in LAYOUTS:
         try:
-            outcome = check_equation(candidate, definitions, spec=spec, lengths=lengths, sizes=sizes, layout=layout,
-                                     models=models, notation=notation)
+            outcome = check_equation(
+                candidate,
+                definitions,
+                spec=spec,
+                lengths=lengths,
+                sizes=sizes,
+                layout=layout,
+                models=models,
+                notation=notation,
+            )
         except (LayoutMismatch, Unevaluable, Undefined, ValueError):
             continue
         if outcome.held:
@@ -39,18 +55,36 @@ def _holds(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple
     return False
 
 
-def _repairs(candidate: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, lengths: tuple, models: dict,
-             notation: str = "notes") -> bool:
+def _repairs(
+    candidate: T.Equation,
+    definitions: dict,
+    spec: RNNSpec,
+    sizes: tuple,
+    lengths: tuple,
+    models: dict,
+    notation: str = "notes",
+) -> bool:
     """The candidate holds and is neither the empty claim 0 = 0 nor A = A + (vanishing terms)."""
     if candidate.lhs in (candidate.rhs.terms if isinstance(candidate.rhs, T.Add) else (candidate.rhs,)):
         return False  # A = A (+ terms that vanish): says nothing
     if not _holds(candidate, definitions, spec, sizes, lengths, models, notation):
         return False
-    return not _holds(replace(candidate, rhs=T.Number(0)), definitions, spec, sizes, lengths, models, notation)
+    return not _holds(
+        replace(candidate, rhs=T.Number(0)), definitions, spec, sizes, lengths, models, notation
+    )
 
 
-def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: tuple, lengths: tuple[int, ...],
-             source: str = "", notation: str = "notes", models: dict | None = None) -> str | None:
+def diagnose(
+    equation: T.Equation,
+    definitions: dict,
+    *,
+    spec: RNNSpec,
+    sizes: tuple,
+    lengths: tuple[int, ...],
+    source: str = "",
+    notation: str = "notes",
+    models: dict | None = None,
+) -> str | None:
     """The first single edit (or left-side edit plus one more) after which the equation holds, in words."""
     models = {} if models is None else models
     if equation.rhs is None:
@@ -71,17 +105,17 @@ def diagnose(equation: T.Equation, definitions: dict, *, spec: RNNSpec, sizes: t
         for position, definition in enumerate(equations):
             if definition.rhs is None or not isinstance(definition.lhs, T.Quantity):
                 continue
-            for _, edited, words in candidates(definition, source, notation)[:MAX_CANDIDATES // 2]:
+            for _, edited, words in candidates(definition, source, notation)[: MAX_CANDIDATES // 2]:
                 if budget.spent:
                     return zero
                 changed = dict(definitions)
-                changed[role] = equations[:position] + (edited,) + equations[position + 1:]
+                changed[role] = equations[:position] + (edited,) + equations[position + 1 :]
                 if _holds(equation, changed, spec, sizes, lengths, models, notation):
                     where = Namer(definition, source, notation).text(definition)
                     return "; ".join(filter(None, [zero, f"in the definition {where}: {words}"]))
     # Two mistakes at once: a wrong left side together with one wrong part of the right side.
     for left, left_words in left_candidates(equation, Namer(equation, source, notation)):
-        for _, candidate, words in candidates(left, source, notation)[:MAX_CANDIDATES // 4]:
+        for _, candidate, words in candidates(left, source, notation)[: MAX_CANDIDATES // 4]:
             if budget.spent:
                 return zero
             if _repairs(candidate, definitions, spec, sizes, lengths, models, notation):

@@ -1,9 +1,10 @@
 """Evaluate a formula tree to numbers for one model, point and index assignment, via the derivative service."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Mapping
 
 import mpmath
 import numpy as np
@@ -49,8 +50,11 @@ class Value:
     def __post_init__(self) -> None:
         if self.array is not None and not isinstance(self.array, np.ndarray):
             # NumPy returns a bare scalar for 0-d results (an mpmath number in the 60-digit re-check).
-            object.__setattr__(self, "array", np.asarray(self.array, dtype=object if isinstance(
-                self.array, mpmath.mpf) else None))
+            object.__setattr__(
+                self,
+                "array",
+                np.asarray(self.array, dtype=object if isinstance(self.array, mpmath.mpf) else None),
+            )
 
     @property
     def inputs(self) -> int:
@@ -89,11 +93,16 @@ def _mp_exp(v: mpmath.mpf) -> mpmath.mpf:
     return mpmath.exp(v)
 
 
-_MP_FUNCTIONS = {"tanh": mpmath.tanh, "exp": _mp_exp, "log": mpmath.log,
-                 "sigma": lambda v: 1 / (1 + _mp_exp(-v)),
-                 "tanh_prime": lambda v: 1 - mpmath.tanh(v) ** 2,
-                 "sigma_prime": lambda v: _mp_exp(-v) / (1 + _mp_exp(-v)) ** 2,
-                 "relu": lambda v: v if v > 0 else mpmath.mpf(0), "relu_prime": lambda v: mpmath.mpf(1 if v > 0 else 0)}
+_MP_FUNCTIONS = {
+    "tanh": mpmath.tanh,
+    "exp": _mp_exp,
+    "log": mpmath.log,
+    "sigma": lambda v: 1 / (1 + _mp_exp(-v)),
+    "tanh_prime": lambda v: 1 - mpmath.tanh(v) ** 2,
+    "sigma_prime": lambda v: _mp_exp(-v) / (1 + _mp_exp(-v)) ** 2,
+    "relu": lambda v: v if v > 0 else mpmath.mpf(0),
+    "relu_prime": lambda v: mpmath.mpf(1 if v > 0 else 0),
+}
 
 
 def _real(value: object) -> object:
@@ -108,7 +117,9 @@ class Context:
 
     model: Model
     indices: Mapping[str, int]
-    layout: str  # "numerator", "denominator" or "mixed" (Jacobians numerator, derivatives of scalars gradients)
+    layout: (
+        str  # "numerator", "denominator" or "mixed" (Jacobians numerator, derivatives of scalars gradients)
+    )
     definitions: Mapping[str, tuple[T.Equation, ...]]  # role -> its defining equations (δ_z = ..., δ_t = ...)
     depth: int = 0
     notation: str = "notes"
@@ -141,7 +152,9 @@ def graph_quantity(node: T.Quantity, context: Context) -> GraphQuantity:
         t = context.indices["t"]
     low = 0 if role == "s" else 1
     if not low <= t <= spec.z:
-        raise Undefined(f"{node.raw or role} at t = {t} does not exist (the graph has t = {low}..{spec.z})", node)
+        raise Undefined(
+            f"{node.raw or role} at t = {t} does not exist (the graph has t = {low}..{spec.z})", node
+        )
     return GraphQuantity(role, t)
 
 
@@ -171,8 +184,12 @@ def _quantity(node: T.Quantity, context: Context) -> Value:
         return Value(array, 1)
     if quantity.role == "J":
         return _scalar(array[0, 0])
-    if (quantity.role == "yhat" and context.notation == "goodfellow" and "hat" in node.raw
-            and model.spec.loss == "ce"):
+    if (
+        quantity.role == "yhat"
+        and context.notation == "goodfellow"
+        and "hat" in node.raw
+        and model.spec.loss == "ce"
+    ):
         return Value(_softmax(array[:, 0]), 1)  # Goodfellow's ŷ = softmax(o): probabilities, o the logits
     return Value(array[:, 0], 1)
 
@@ -193,7 +210,9 @@ def _softmax(v: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
-def _choose_definition(equations: tuple[T.Equation, ...], t: int, context: Context) -> tuple[T.Equation, dict]:
+def _choose_definition(
+    equations: tuple[T.Equation, ...], t: int, context: Context
+) -> tuple[T.Equation, dict]:
     """The most specific definition whose left side matches time t: a fixed index (δ_z, δ_0) before δ_t."""
     general = None
     for equation in equations:
@@ -223,7 +242,9 @@ def _choose_definition(equations: tuple[T.Equation, ...], t: int, context: Conte
 def _defined(node: T.Quantity, context: Context) -> Value:
     equations = context.definitions.get(node.role)
     if not equations:
-        raise Unevaluable(f"{node.raw or node.role} is not defined; give its definition first, e.g. \\delta_t = ...")
+        raise Unevaluable(
+            f"{node.raw or node.role} is not defined; give its definition first, e.g. \\delta_t = ..."
+        )
     if context.depth > 4 * context.model.spec.z + 8:
         raise Unevaluable(f"the definition of {node.raw or node.role} does not terminate")
     if node.time is None:
@@ -244,14 +265,19 @@ def _derivative(node: T.Derivative, context: Context) -> Value:
         raise Unevaluable("derivatives of δ or of the generic P are not defined")
     top, bottom = graph_quantity(of, context), graph_quantity(node.wrt, context)
     immediate = node.kind == "immediate" or (
-        node.kind == "partial" and bottom.role in PARAMETERS and top.role in ("s", "u", "yhat"))
+        node.kind == "partial" and bottom.role in PARAMETERS and top.role in ("s", "u", "yhat")
+    )
     if node.kind != "total" and top.role == "s" and bottom.role == "u" and top.t == bottom.t:
         immediate = True
     array = context.model.derivative(top, bottom, immediate)
     if top == GraphQuantity("J"):
         array = array * loss_scale(context)
     rank_of = 0 if top.role == "J" else (2 if top.role in ("W", "U", "V") else 1)
-    if node.kind == "nabla" or context.layout == "denominator" or (context.layout == "mixed" and rank_of == 0):
+    if (
+        node.kind == "nabla"
+        or context.layout == "denominator"
+        or (context.layout == "mixed" and rank_of == 0)
+    ):
         # Gradient (denominator) layout: the variable's axes first.
         moved = np.moveaxis(array, tuple(range(rank_of)), tuple(range(array.ndim - rank_of, array.ndim)))
         return Value(moved, array.ndim - rank_of)
@@ -314,8 +340,8 @@ def multiply(left: Value, right: Value) -> Value:
     if left.is_scalar or right.is_scalar:
         outputs = right.outputs if left.is_scalar else left.outputs
         return Value(left.array * right.array, outputs)
-    left_in = left.array.shape[left.outputs:]
-    right_out = right.array.shape[:right.outputs]
+    left_in = left.array.shape[left.outputs :]
+    right_out = right.array.shape[: right.outputs]
     if left_in == right_out:
         # Includes the outer product of a column and a row (nothing to contract).
         return Value(np.tensordot(left.array, right.array, axes=len(left_in)), left.outputs)
@@ -337,8 +363,10 @@ def hadamard(left: Value, right: Value) -> Value:
 
 def _chain_order(factors: tuple[T.Node, ...], context: Context) -> tuple[T.Node, ...]:
     """Derivative factors put in chain order by matching quantities (∂A/∂B next to ∂B/∂C)."""
-    if not all(isinstance(f, T.Derivative) and isinstance(f.of, T.Quantity) and isinstance(f.wrt, T.Quantity)
-               for f in factors):
+    if not all(
+        isinstance(f, T.Derivative) and isinstance(f.of, T.Quantity) and isinstance(f.wrt, T.Quantity)
+        for f in factors
+    ):
         return factors
     try:
         keys = [(graph_quantity(f.of, context), graph_quantity(f.wrt, context)) for f in factors]
@@ -404,14 +432,18 @@ def _power(node: T.Power, context: Context) -> Value:
         if exponent < 0:
             raise Undefined(f"negative matrix power {exponent}", node)
         return Value(np.linalg.matrix_power(array, exponent), 1)
-    return Value(array ** exponent, base.outputs)
+    return Value(array**exponent, base.outputs)
 
 
 def _transpose(node: T.Transpose, context: Context) -> Value:
     value = evaluate(node.operand, context)
     if value.array is None or value.is_scalar:
         return value
-    array = np.moveaxis(value.array, tuple(range(value.outputs)), tuple(range(value.array.ndim - value.outputs, value.array.ndim)))
+    array = np.moveaxis(
+        value.array,
+        tuple(range(value.outputs)),
+        tuple(range(value.array.ndim - value.outputs, value.array.ndim)),
+    )
     return Value(array, value.inputs)
 
 
@@ -431,21 +463,34 @@ def _apply(node: T.Apply, context: Context) -> Value:
         raise Unevaluable("a function of I")
     x = arguments[0].array
     if node.function == "max":
-        return Value(np.maximum(x, arguments[1].array), arguments[1].outputs if arguments[0].is_scalar else arguments[0].outputs)
+        return Value(
+            np.maximum(x, arguments[1].array),
+            arguments[1].outputs if arguments[0].is_scalar else arguments[0].outputs,
+        )
     if model.digits is not None:
         return _apply_exact(node, model, x, arguments)
     if node.function == "loss":
         return _scalar(_loss(model.spec.loss, x, arguments[1].array))
+
     def sigma(v: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-v))
 
     table = {
-        "f": lambda v: model.activation(v, 0), "f_prime": lambda v: model.activation(v, 1), "tanh": np.tanh,
-        "sigma": sigma, "relu": lambda v: np.maximum(v, 0.0), "exp": np.exp, "log": np.log,
-        "softmax": _softmax, "tanh_prime": lambda v: 1 - np.tanh(v) ** 2,
-        "sigma_prime": lambda v: sigma(v) * (1 - sigma(v)), "relu_prime": lambda v: (v > 0).astype(float),
+        "f": lambda v: model.activation(v, 0),
+        "f_prime": lambda v: model.activation(v, 1),
+        "tanh": np.tanh,
+        "sigma": sigma,
+        "relu": lambda v: np.maximum(v, 0.0),
+        "exp": np.exp,
+        "log": np.log,
+        "softmax": _softmax,
+        "tanh_prime": lambda v: 1 - np.tanh(v) ** 2,
+        "sigma_prime": lambda v: sigma(v) * (1 - sigma(v)),
+        "relu_prime": lambda v: (v > 0).astype(float),
     }
-    return Value(np.asarray(table[node.function](np.asarray(x, dtype=float)), dtype=float), arguments[0].outputs)
+    return Value(
+        np.asarray(table[node.function](np.asarray(x, dtype=float)), dtype=float), arguments[0].outputs
+    )
 
 
 def _apply_exact(node: T.Apply, model: Model, x: np.ndarray, arguments: list[Value]) -> Value:
@@ -453,7 +498,9 @@ def _apply_exact(node: T.Apply, model: Model, x: np.ndarray, arguments: list[Val
     if node.function in ("f", "f_prime"):
         return Value(model.activation(x, 0 if node.function == "f" else 1), arguments[0].outputs)
     if node.function in _MP_FUNCTIONS:
-        return Value(np.frompyfunc(lambda v: _real(_MP_FUNCTIONS[node.function](v)), 1, 1)(x), arguments[0].outputs)
+        return Value(
+            np.frompyfunc(lambda v: _real(_MP_FUNCTIONS[node.function](v)), 1, 1)(x), arguments[0].outputs
+        )
     raise Unevaluable(f"{node.function} has no high-precision form")
 
 
@@ -469,7 +516,7 @@ def _loss(kind: str, yhat: np.ndarray, y: np.ndarray) -> float:
 
 
 def _bounds(node: T.Sum | T.Product, context: Context) -> range:
-    lower = context.time(node.lower, node) if node.lower is not None else (1 if node.variable in ("t", "i") else 1)
+    lower = context.time(node.lower, node) if node.lower is not None else 1
     upper = context.time(node.upper, node) if node.upper is not None else context.model.spec.z
     return range(lower, upper + 1)
 
@@ -478,8 +525,12 @@ def _term(node: T.Sum | T.Product, context: Context, value: int) -> Value:
     try:
         return evaluate(node.body, replace(context, indices={**context.indices, node.variable: value}))
     except Undefined as error:
-        raise Undefined(f"the {'sum' if isinstance(node, T.Sum) else 'product'} over {node.variable} reaches "
-                        f"{node.variable} = {value}, where {error}", error.node, inside_range=True) from None
+        raise Undefined(
+            f"the {'sum' if isinstance(node, T.Sum) else 'product'} over {node.variable} reaches "
+            f"{node.variable} = {value}, where {error}",
+            error.node,
+            inside_range=True,
+        ) from None
 
 
 def _sum(node: T.Sum, context: Context) -> Value:
@@ -506,7 +557,20 @@ def _unevaluable(node: T.Node, context: Context) -> Value:
 
 
 _EVALUATORS = {
-    T.Quantity: _quantity, T.Derivative: _derivative, T.Number: _number, T.Ratio: _ratio, T.Identity: _identity, T.Add: _add,
-    T.Neg: _neg, T.Mul: _mul, T.Power: _power, T.Transpose: _transpose, T.Diag: _diag, T.Apply: _apply,
-    T.Sum: _sum, T.Product: _product, T.Dots: _unevaluable, T.Dependence: _unevaluable,
+    T.Quantity: _quantity,
+    T.Derivative: _derivative,
+    T.Number: _number,
+    T.Ratio: _ratio,
+    T.Identity: _identity,
+    T.Add: _add,
+    T.Neg: _neg,
+    T.Mul: _mul,
+    T.Power: _power,
+    T.Transpose: _transpose,
+    T.Diag: _diag,
+    T.Apply: _apply,
+    T.Sum: _sum,
+    T.Product: _product,
+    T.Dots: _unevaluable,
+    T.Dependence: _unevaluable,
 }

@@ -1,4 +1,5 @@
 """One model at one random point: values of every intermediate and numeric derivatives through the service."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -58,7 +59,9 @@ class Model:
         key = ("value", role, t)
         if key not in self._derivatives:
             symbols = self.graph.symbols(role, t)
-            self._derivatives[key] = np.array([[self.number(entry) for entry in row] for row in symbols.tolist()])
+            self._derivatives[key] = np.array(
+                [[self.number(entry) for entry in row] for row in symbols.tolist()]
+            )
         return self._derivatives[key].copy()
 
     def total_loss(self) -> float:
@@ -69,7 +72,9 @@ class Model:
         return self._derivatives[key]
 
     def number(self, expression: sympy.Expr) -> float | mpmath.mpf:
-        value = sympy.N(sympy.sympify(expression, strict=True).xreplace(self.values), max(30, self.digits or 0))
+        value = sympy.N(
+            sympy.sympify(expression, strict=True).xreplace(self.values), max(30, self.digits or 0)
+        )
         return float(value) if self.digits is None else _mp(value)
 
     def derivative(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
@@ -87,8 +92,9 @@ class Model:
         key = ("local", node, dep)
         if key not in self._derivatives:
             tensor = local_jacobian(self.graph, node, dep)
-            self._derivatives[key] = (np.vectorize(self.number, otypes=[float])(tensor) if tensor.size
-                                      else np.zeros(tensor.shape))
+            self._derivatives[key] = (
+                np.vectorize(self.number, otypes=[float])(tensor) if tensor.size else np.zeros(tensor.shape)
+            )
         return self._derivatives[key]
 
     def _chain(self, of: GraphQuantity, wrt: GraphQuantity, immediate: bool) -> np.ndarray:
@@ -106,7 +112,9 @@ class Model:
                 for dep in () if frozen else dependencies(self.graph, node):
                     inner = visit(dep)
                     if inner is not None:
-                        term = np.tensordot(self._local(node, dep), inner, axes=len(shape_of(self.graph, dep)))
+                        term = np.tensordot(
+                            self._local(node, dep), inner, axes=len(shape_of(self.graph, dep))
+                        )
                         total = term if total is None else total + term
                 memo[node] = total
             return memo[node]
@@ -118,6 +126,7 @@ class Model:
         rule = self.graph.activation
         function = rule.function if derivative_order == 0 else rule.derivative
         if self.digits is not None:
-            return np.frompyfunc(lambda v: _mp(sympy.N(function(sympy.Float(str(v), self.digits)), self.digits)),
-                                 1, 1)(x)
+            return np.frompyfunc(
+                lambda v: _mp(sympy.N(function(sympy.Float(str(v), self.digits)), self.digits)), 1, 1
+            )(x)
         return np.vectorize(lambda v: float(sympy.N(function(sympy.Float(v, 30)), 30)), otypes=[float])(x)

@@ -1,4 +1,5 @@
 """The one-screen reference of the formula language, shown by ``symrnn verify --help`` (and in the README)."""
+
 from __future__ import annotations
 
 LANGUAGE = r"""formula language (a LaTeX subset; Unicode ∂ Σ ∏ ⊙ ᵀ − ŷ δ ≤ and $...$, \[...\] are accepted):

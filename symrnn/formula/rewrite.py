@@ -1,8 +1,9 @@
 """Edits of formula trees by path: the raw material of diagnoses (which single change repairs a formula)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
-from typing import Callable, Iterator
 
 from . import tree as T
 
@@ -42,13 +43,19 @@ def remove_at(node: T.Node, path: Path) -> T.Node | None:
     parent_path, (name, position) = path[:-1], path[-1]
     parent = node
     for step_name, step_position in parent_path:
-        parent = getattr(parent, step_name) if step_position is None else getattr(parent, step_name)[step_position]
+        parent = (
+            getattr(parent, step_name) if step_position is None else getattr(parent, step_name)[step_position]
+        )
     if isinstance(parent, T.Add) and name == "terms":
-        terms = parent.terms[:position] + parent.terms[position + 1:]
+        terms = parent.terms[:position] + parent.terms[position + 1 :]
         return replace_at(node, parent_path, terms[0] if len(terms) == 1 else replace(parent, terms=terms))
     if isinstance(parent, T.Mul) and name == "factors":
-        factors = parent.factors[:position] + parent.factors[position + 1:]
-        operators = parent.operators[:max(position - 1, 0)] + parent.operators[position:] if position else parent.operators[1:]
+        factors = parent.factors[:position] + parent.factors[position + 1 :]
+        operators = (
+            parent.operators[: max(position - 1, 0)] + parent.operators[position:]
+            if position
+            else parent.operators[1:]
+        )
         new = factors[0] if len(factors) == 1 else replace(parent, factors=factors, operators=operators)
         return replace_at(node, parent_path, new)
     return None
@@ -62,7 +69,9 @@ def transform(node: T.Node, function: Callable[[T.Node], T.Node | None]) -> T.No
         if isinstance(value, T.NODE_TYPES):
             updates[item.name] = transform(value, function)
         elif isinstance(value, tuple) and any(isinstance(v, T.NODE_TYPES) for v in value):
-            updates[item.name] = tuple(transform(v, function) if isinstance(v, T.NODE_TYPES) else v for v in value)
+            updates[item.name] = tuple(
+                transform(v, function) if isinstance(v, T.NODE_TYPES) else v for v in value
+            )
     rebuilt = replace(node, **updates) if updates else node
     result = function(rebuilt)
     return rebuilt if result is None else result
@@ -70,4 +79,9 @@ def transform(node: T.Node, function: Callable[[T.Node], T.Node | None]) -> T.No
 
 def replace_roles(node: T.Node, mapping: dict[str, str]) -> T.Node:
     """Every quantity whose role is a key of ``mapping`` gets the mapped role."""
-    return transform(node, lambda n: replace(n, role=mapping[n.role]) if isinstance(n, T.Quantity) and n.role in mapping else None)
+    return transform(
+        node,
+        lambda n: (
+            replace(n, role=mapping[n.role]) if isinstance(n, T.Quantity) and n.role in mapping else None
+        ),
+    )

@@ -1,10 +1,12 @@
 """The formula tree: frozen dataclasses built by ``parse`` and read by the evaluator."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Union
 
 from ..notation import ROLES
 
@@ -13,16 +15,47 @@ GENERIC_PARAMETER = "P"
 QUANTITY_ROLES = (*ROLES, GENERIC_PARAMETER)
 PARAMETER_ROLES = frozenset({"W", "U", "V", "b", "c", GENERIC_PARAMETER})
 DERIVATIVE_KINDS = ("partial", "immediate", "total", "nabla")
-FUNCTIONS = ("f", "f_prime", "tanh", "sigma", "relu", "max", "exp", "log", "softmax", "tanh_prime", "sigma_prime",
-             "relu_prime", "loss")
-PRIMED = MappingProxyType({"f": "f_prime", "tanh": "tanh_prime", "sigma": "sigma_prime", "relu": "relu_prime"})
+FUNCTIONS = (
+    "f",
+    "f_prime",
+    "tanh",
+    "sigma",
+    "relu",
+    "max",
+    "exp",
+    "log",
+    "softmax",
+    "tanh_prime",
+    "sigma_prime",
+    "relu_prime",
+    "loss",
+)
+PRIMED = MappingProxyType(
+    {"f": "f_prime", "tanh": "tanh_prime", "sigma": "sigma_prime", "relu": "relu_prime"}
+)
 """Functions that may carry a prime (``\\tanh'(u_t)``, ``\\sigma'``, ``f^\\prime``) and the derivative's name."""
 OPERATORS = ("juxtapose", "cdot", "odot", "circ", "times")
-OPERATOR_COMMANDS = MappingProxyType({r"\cdot": "cdot", r"\odot": "odot", r"\circ": "circ", r"\times": "times"})
-FUNCTION_WORDS = MappingProxyType({"diag": "diag", "tanh": "tanh", "sigma": "sigma", "sigmoid": "sigma",
-                                   "relu": "relu", "ReLU": "relu", "exp": "exp", "log": "log", "max": "max",
-                                   "softmax": "softmax", "ell": "loss", "l": "loss", "phi": "f",
-                                   "varphi": "f"})
+OPERATOR_COMMANDS = MappingProxyType(
+    {r"\cdot": "cdot", r"\odot": "odot", r"\circ": "circ", r"\times": "times"}
+)
+FUNCTION_WORDS = MappingProxyType(
+    {
+        "diag": "diag",
+        "tanh": "tanh",
+        "sigma": "sigma",
+        "sigmoid": "sigma",
+        "relu": "relu",
+        "ReLU": "relu",
+        "exp": "exp",
+        "log": "log",
+        "max": "max",
+        "softmax": "softmax",
+        "ell": "loss",
+        "l": "loss",
+        "phi": "f",
+        "varphi": "f",
+    }
+)
 """How function names are spelled (``\\tanh``, ``\\operatorname{softmax}``) -> FUNCTIONS (or "diag")."""
 INDEX_VARIABLES = frozenset({"i", "j", "k", "m", "n", "t", "z", "T", "tau"})
 """The letters read as index variables (``\\tau`` is stored as "tau"); every other letter names a quantity."""
@@ -31,16 +64,38 @@ LENGTH_VARIABLES = frozenset({"z", "T", "tau"})
 
 # Names of each notation: text key -> role. Keys: a letter, \hat{y}, \delta, or letter_{label}.
 _COMMON = {
-    "x": "x", "y": "y", r"\hat{y}": "yhat", "o": "yhat", "s": "s", "h": "s", "u": "u",
-    "J": "J", "L": "J", r"\delta": "delta", "P": GENERIC_PARAMETER,
-    "W_{xh}": "W", "W_{hx}": "W", "W_{hh}": "U", "W_{hy}": "V", "W_{hq}": "V", "W_{qh}": "V",
-    "b_{h}": "b", "b_{y}": "c", "b_{q}": "c",
+    "x": "x",
+    "y": "y",
+    r"\hat{y}": "yhat",
+    "o": "yhat",
+    "s": "s",
+    "h": "s",
+    "u": "u",
+    "J": "J",
+    "L": "J",
+    r"\delta": "delta",
+    "P": GENERIC_PARAMETER,
+    "W_{xh}": "W",
+    "W_{hx}": "W",
+    "W_{hh}": "U",
+    "W_{hy}": "V",
+    "W_{hq}": "V",
+    "W_{qh}": "V",
+    "b_{h}": "b",
+    "b_{y}": "c",
+    "b_{q}": "c",
 }
-NAMES: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "notes": MappingProxyType({**_COMMON, "W": "W", "U": "U", "V": "V", "b": "b", "c": "c", "w": "W", "v": "V"}),
-    "d2l": MappingProxyType(dict(_COMMON)),
-    "goodfellow": MappingProxyType({**_COMMON, "U": "W", "W": "U", "V": "V", "b": "b", "c": "c", "a": "u"}),
-})
+NAMES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "notes": MappingProxyType(
+            {**_COMMON, "W": "W", "U": "U", "V": "V", "b": "b", "c": "c", "w": "W", "v": "V"}
+        ),
+        "d2l": MappingProxyType(dict(_COMMON)),
+        "goodfellow": MappingProxyType(
+            {**_COMMON, "U": "W", "W": "U", "V": "V", "b": "b", "c": "c", "a": "u"}
+        ),
+    }
+)
 """For each notation, the accepted quantity names and their roles (``w``, ``v``: the notes' lower case)."""
 
 Span = tuple[int, int]
@@ -74,9 +129,12 @@ class Index:
         if isinstance(self.constant, bool) or not isinstance(self.constant, int):
             raise TypeError("an index constant must be an int")
         names = [name for name, _ in self.terms]
-        if names != sorted(set(names)) or any(type(n) is not str or type(c) is not int or c == 0
-                                              for n, c in self.terms):
-            raise ValueError("index terms must be sorted by variable (a str), unique, with non-zero int coefficients")
+        if names != sorted(set(names)) or any(
+            type(n) is not str or type(c) is not int or c == 0 for n, c in self.terms
+        ):
+            raise ValueError(
+                "index terms must be sorted by variable (a str), unique, with non-zero int coefficients"
+            )
 
     @classmethod
     def of(cls, variable: str | None = None, offset: int = 0, *, span: Span = (0, 0)) -> Index:
@@ -324,10 +382,46 @@ class Formula:
     span: Span = _span()
 
 
-Node = Union[Quantity, Number, Ratio, Identity, Dots, Derivative, Sum, Product, Add, Neg, Mul, Power,
-             Transpose, Diag, Apply, Dependence, Equation, Formula]
-NODE_TYPES = (Quantity, Number, Ratio, Identity, Dots, Derivative, Sum, Product, Add, Neg, Mul, Power,
-              Transpose, Diag, Apply, Dependence, Equation, Formula)
+Node = Union[  # noqa: UP007 - a long alias reads better as Union[...]
+    Quantity,
+    Number,
+    Ratio,
+    Identity,
+    Dots,
+    Derivative,
+    Sum,
+    Product,
+    Add,
+    Neg,
+    Mul,
+    Power,
+    Transpose,
+    Diag,
+    Apply,
+    Dependence,
+    Equation,
+    Formula,
+]
+NODE_TYPES = (
+    Quantity,
+    Number,
+    Ratio,
+    Identity,
+    Dots,
+    Derivative,
+    Sum,
+    Product,
+    Add,
+    Neg,
+    Mul,
+    Power,
+    Transpose,
+    Diag,
+    Apply,
+    Dependence,
+    Equation,
+    Formula,
+)
 
 
 def children(node: Node) -> tuple[Node, ...]:

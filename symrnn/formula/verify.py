@@ -1,10 +1,12 @@
 """Verdicts on hand-written formulas: evaluate both sides over z, sizes, points and free indices."""
+
 from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +34,10 @@ MAX_Z = 12
 DEFAULT_SEEDS = (0, 1)
 EXTRA_SIZES = ((3, 2, 2),)  # (e, n, m): unequal sizes expose missing transposes by shape
 LAYOUTS = ("numerator", "denominator", "mixed")
-GRADIENT_LAYOUTS = ("denominator", "mixed")  # with a ∇ the gradients are columns; Jacobians may stay numerator
+GRADIENT_LAYOUTS = (
+    "denominator",
+    "mixed",
+)  # with a ∇ the gradients are columns; Jacobians may stay numerator
 TIME_STEP_ROLES = ("J", "yhat", "y", "x", "u")  # exist for t = 1..z; states from s_0
 TIMED_ROLES = frozenset({"s", "u", "yhat", "J", "x", "y"})
 RESOLUTION = 1e-12
@@ -55,8 +60,14 @@ class Counterexample:
     parameter: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"z": self.z, "indices": self.indices, "sizes": self.sizes, "lhs": self.lhs, "rhs": self.rhs,
-                **({"parameter": self.parameter} if self.parameter else {})}
+        return {
+            "z": self.z,
+            "indices": self.indices,
+            "sizes": self.sizes,
+            "lhs": self.lhs,
+            "rhs": self.rhs,
+            **({"parameter": self.parameter} if self.parameter else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,13 @@ class Verdict:
 
     def as_json(self) -> dict[str, Any]:
         """The stable ``verify --json`` object: verdict, layout, counterexample, diagnosis, checked cases."""
-        return {"verdict": self.verdict, "layout": self.layout,
-                "counterexample": None if self.counterexample is None else self.counterexample.as_json(),
-                "diagnosis": self.diagnosis, "checked_cases": self.checked}
+        return {
+            "verdict": self.verdict,
+            "layout": self.layout,
+            "counterexample": None if self.counterexample is None else self.counterexample.as_json(),
+            "diagnosis": self.diagnosis,
+            "checked_cases": self.checked,
+        }
 
     def describe(self) -> str:
         """A few human lines."""
@@ -83,8 +98,10 @@ class Verdict:
             c = self.counterexample
             where = ", ".join(f"{k} = {v}" for k, v in c.indices.items())
             sizes = ", ".join(f"{k} = {v}" for k, v in c.sizes.items())
-            lines.append(f"counterexample: z = {c.z}{', ' + where if where else ''} ({sizes})"
-                         f"{' for ' + c.parameter if c.parameter else ''}")
+            lines.append(
+                f"counterexample: z = {c.z}{', ' + where if where else ''} ({sizes})"
+                f"{' for ' + c.parameter if c.parameter else ''}"
+            )
             lines.append(f"  left side:  {c.lhs}")
             lines.append(f"  right side: {c.rhs}")
         if self.diagnosis:
@@ -124,8 +141,12 @@ def free_indices(equation: T.Equation) -> list[str]:
 def first_value(equation: T.Equation, name: str) -> int:
     """Where a free index starts: 1 if it indexes a time step (J, ŷ, y, x, u; directly or through the lower
     limit of a Σ/Π whose variable does), else 0 (a state index: s_0 exists)."""
-    steps = {v for n in T.walk(equation) if isinstance(n, T.Quantity) and n.role in TIME_STEP_ROLES
-             and n.time is not None for v in n.time.variables}
+    steps = {
+        v
+        for n in T.walk(equation)
+        if isinstance(n, T.Quantity) and n.role in TIME_STEP_ROLES and n.time is not None
+        for v in n.time.variables
+    }
     bigs = [n for n in T.walk(equation) if isinstance(n, (T.Sum, T.Product)) and n.lower is not None]
     for _ in range(len(bigs)):
         steps |= {v for n in bigs if n.variable in steps for v, c in n.lower.terms if c > 0}
@@ -136,8 +157,14 @@ def _states_go_backwards(node: T.Node, context: Context) -> bool:
     # ∂A_t/∂B_k of two timed quantities (states, pre-activations, outputs, losses) is only meant for
     # k <= t (later quantities cannot influence earlier ones): skip assignments with a later denominator.
     for n in T.walk(node):
-        if isinstance(n, T.Derivative) and isinstance(n.of, T.Quantity) and n.of.time is not None \
-                and n.wrt.time is not None and n.of.role in TIMED_ROLES and n.wrt.role in TIMED_ROLES:
+        if (
+            isinstance(n, T.Derivative)
+            and isinstance(n.of, T.Quantity)
+            and n.of.time is not None
+            and n.wrt.time is not None
+            and n.of.role in TIMED_ROLES
+            and n.wrt.role in TIMED_ROLES
+        ):
             try:
                 if context.time(n.of.time, n) < context.time(n.wrt.time, n):
                     return True
@@ -166,8 +193,9 @@ def _with_parameter(equation: T.Equation, parameter: str) -> T.Equation:
     return replace_roles(equation, {T.GENERIC_PARAMETER: parameter})
 
 
-def _cases(lengths: tuple[int, ...], sizes: tuple[tuple[int, int, int], ...]
-           ) -> Iterator[tuple[int, tuple[int, int, int], int]]:
+def _cases(
+    lengths: tuple[int, ...], sizes: tuple[tuple[int, int, int], ...]
+) -> Iterator[tuple[int, tuple[int, int, int], int]]:
     for z in lengths:
         for size in sizes:
             for seed in DEFAULT_SEEDS:
@@ -197,8 +225,18 @@ EXACT_TOLERANCE = 1e-40
 """Relative agreement demanded in that re-check: far below float64, so only a true identity passes."""
 
 
-def _exact_case(variant: T.Equation, definitions: dict, models: dict, spec: RNNSpec, z: int, size: tuple, seed: int,
-                indices: dict, layout: str, notation: str) -> tuple[bool, Any, Any] | None:
+def _exact_case(
+    variant: T.Equation,
+    definitions: dict,
+    models: dict,
+    spec: RNNSpec,
+    z: int,
+    size: tuple,
+    seed: int,
+    indices: dict,
+    layout: str,
+    notation: str,
+) -> tuple[bool, Any, Any] | None:
     """Evaluate one case in EXACT_DIGITS-digit arithmetic (mpmath): (agrees, left, right), or None when
     that cannot decide either (a complex value, a function without a high-precision form)."""
     import mpmath
@@ -214,8 +252,10 @@ def _exact_case(variant: T.Equation, definitions: dict, models: dict, spec: RNNS
             entries = [mpmath.mpmathify(v) for v in np.ravel(a)] + [mpmath.mpmathify(v) for v in np.ravel(b)]
             if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in entries):
                 return None
-            difference = max((abs(mpmath.mpmathify(x) - mpmath.mpmathify(y)) for x, y in zip(np.ravel(a), np.ravel(b))),
-                             default=mpmath.mpf(0))
+            difference = max(
+                (abs(mpmath.mpmathify(x) - mpmath.mpmathify(y)) for x, y in zip(np.ravel(a), np.ravel(b))),
+                default=mpmath.mpf(0),
+            )
             largest = max((abs(v) for v in entries), default=mpmath.mpf(0))
             agrees = difference == 0 or difference <= EXACT_TOLERANCE * largest
             return agrees, _show_exact(a), _show_exact(b)
@@ -226,7 +266,9 @@ def _exact_case(variant: T.Equation, definitions: dict, models: dict, spec: RNNS
 def _show_exact(array: Any) -> Any:
     import mpmath
 
-    return np.frompyfunc(lambda v: mpmath.nstr(mpmath.mpmathify(v), 12), 1, 1)(np.asarray(array, dtype=object)).tolist()
+    return np.frompyfunc(lambda v: mpmath.nstr(mpmath.mpmathify(v), 12), 1, 1)(
+        np.asarray(array, dtype=object)
+    ).tolist()
 
 
 class _UnderflowFlag:
@@ -249,9 +291,17 @@ class _errcall:
         np.seterrcall(self.previous)
 
 
-def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation, ...]], *, spec: RNNSpec,
-                   lengths: tuple[int, ...], sizes: tuple[tuple[int, int, int], ...], layout: str,
-                   models: dict, notation: str = "notes") -> _Outcome:
+def check_equation(
+    equation: T.Equation,
+    definitions: dict[str, tuple[T.Equation, ...]],
+    *,
+    spec: RNNSpec,
+    lengths: tuple[int, ...],
+    sizes: tuple[tuple[int, int, int], ...],
+    layout: str,
+    models: dict,
+    notation: str = "notes",
+) -> _Outcome:
     """Evaluate one equation in one layout over every case; stop at the first failure.
 
     A case whose values are NaN or infinite is re-drawn at smaller points (RETRY_SCALES); when every
@@ -285,8 +335,9 @@ def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation
                         except Undefined as error:
                             if error.inside_range:
                                 outcome.undefined = str(error)
-                                outcome.failure = Counterexample(z, indices, sizes_seen, _show(left), str(error),
-                                                                 parameter)
+                                outcome.failure = Counterexample(
+                                    z, indices, sizes_seen, _show(left), str(error), parameter
+                                )
                                 return outcome
                             break
                         a, b = _comparable(left, right)
@@ -297,34 +348,58 @@ def check_equation(equation: T.Equation, definitions: dict[str, tuple[T.Equation
                         difference = float(np.abs(a - b).max(initial=0.0))
                         largest = max(float(np.abs(a).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
                         tiny = (flushed or difference != 0.0) and largest < RESOLUTION
-                        exact = _exact_case(variant, definitions, models, spec, z, (e, n, m), seed, indices, layout,
-                                            notation) if tiny else None
+                        exact = (
+                            _exact_case(
+                                variant,
+                                definitions,
+                                models,
+                                spec,
+                                z,
+                                (e, n, m),
+                                seed,
+                                indices,
+                                layout,
+                                notation,
+                            )
+                            if tiny
+                            else None
+                        )
                         if exact is not None:  # decided in 60-digit arithmetic
                             outcome.checked += 1
                             if not exact[0]:
-                                outcome.failure = Counterexample(z, indices, sizes_seen, exact[1], exact[2], parameter)
+                                outcome.failure = Counterexample(
+                                    z, indices, sizes_seen, exact[1], exact[2], parameter
+                                )
                                 return outcome
                         elif tiny:
-                            outcome.unresolved += 1  # below float64 resolution or underflowed: equal zeros prove nothing
+                            outcome.unresolved += (
+                                1  # below float64 resolution or underflowed: equal zeros prove nothing
+                            )
                         elif difference == 0.0 or difference / largest <= VERIFY_TOLERANCE:
                             outcome.checked += 1
                         else:
                             outcome.checked += 1
-                            outcome.failure = Counterexample(z, indices, sizes_seen, _show(a), _show(b), parameter)
+                            outcome.failure = Counterexample(
+                                z, indices, sizes_seen, _show(a), _show(b), parameter
+                            )
                             return outcome
                         break
                     else:
-                        exact = _exact_case(variant, definitions, models, spec, z, (e, n, m), seed, indices, layout,
-                                            notation)
+                        exact = _exact_case(
+                            variant, definitions, models, spec, z, (e, n, m), seed, indices, layout, notation
+                        )
                         if exact is not None:  # float64 overflowed or gave NaN; 60 digits decide
                             outcome.checked += 1
                             if not exact[0]:
-                                outcome.failure = Counterexample(z, indices, sizes_seen, exact[1], exact[2], parameter)
+                                outcome.failure = Counterexample(
+                                    z, indices, sizes_seen, exact[1], exact[2], parameter
+                                )
                                 return outcome
                             continue
                         outcome.nonfinite = outcome.nonfinite or (
                             f"{reason} at z = {z}{''.join(f', {k} = {v}' for k, v in indices.items())} "
-                            f"(n = {n}), also at points scaled by {RETRY_SCALES[-1]}")
+                            f"(n = {n}), also at points scaled by {RETRY_SCALES[-1]}"
+                        )
     return outcome
 
 
@@ -335,7 +410,7 @@ def _comparable(left: Value, right: Value) -> tuple[np.ndarray, np.ndarray]:
         shape = () if other.array is None else other.array.shape
         return (np.zeros(shape), _dense(other)) if left is ZERO else (_dense(other), np.zeros(shape))
     if a is None or b is None:
-        size = (b if a is None else a)
+        size = b if a is None else a
         if size is None:
             return np.zeros(0), np.zeros(0)
         eye = np.eye(size.shape[0]) if size.ndim == 2 else np.ones(size.shape)
@@ -361,9 +436,15 @@ def _show(value: Any) -> Any:
 def _averaged_loss(equation: T.Equation) -> tuple[T.Equation, T.Equation] | None:
     """d2l's ``L = \\frac{1}{T} \\sum_t l(o_t, y_t)``: (the scale's definition, the rest), or None."""
     lhs, rhs = equation.lhs, equation.rhs
-    if not (isinstance(lhs, T.Quantity) and lhs.role == "J" and lhs.time is None and isinstance(rhs, T.Mul)
-            and isinstance(rhs.factors[0], T.Ratio) and rhs.factors[0].denominator.variables <= T.LENGTH_VARIABLES
-            and rhs.operators[0] in ("juxtapose", "cdot")):
+    if not (
+        isinstance(lhs, T.Quantity)
+        and lhs.role == "J"
+        and lhs.time is None
+        and isinstance(rhs, T.Mul)
+        and isinstance(rhs.factors[0], T.Ratio)
+        and rhs.factors[0].denominator.variables <= T.LENGTH_VARIABLES
+        and rhs.operators[0] in ("juxtapose", "cdot")
+    ):
         return None
     rest = rhs.factors[1] if len(rhs.factors) == 2 else T.Mul(rhs.factors[1:], rhs.operators[1:])
     return T.Equation(lhs, rhs.factors[0]), replace(equation, rhs=rest)
@@ -385,9 +466,16 @@ def _split(formula: T.Formula) -> tuple[dict[str, T.Equation], list[T.Equation]]
     return definitions, claims
 
 
-def verify(formula: str, *, z_max: int = 4, notation: str | None = None, spec: RNNSpec | None = None,
-           sizes: tuple[tuple[int, int, int], ...] | None = None, diagnose: bool = True,
-           z: int | None = None) -> Verdict:
+def verify(
+    formula: str,
+    *,
+    z_max: int = 4,
+    notation: str | None = None,
+    spec: RNNSpec | None = None,
+    sizes: tuple[tuple[int, int, int], ...] | None = None,
+    diagnose: bool = True,
+    z: int | None = None,
+) -> Verdict:
     """Check a hand-written BPTT formula against the derived truth.
 
     Args:
@@ -418,67 +506,121 @@ def verify(formula: str, *, z_max: int = 4, notation: str | None = None, spec: R
     if spec.cell_name != "rnn" or spec.e == 0:
         # The formula language names the notes' quantities (s, u, W, U, V, b, c); gated cells' h_t, c_t and
         # gates are not in it yet.
-        raise SymRNNError(f"verify reads formulas about the notes' cell (--cell rnn with --e >= 1); "
-                          f"--cell {spec.cell_name} --e {spec.e} is not in the formula language yet")
+        raise SymRNNError(
+            f"verify reads formulas about the notes' cell (--cell rnn with --e >= 1); "
+            f"--cell {spec.cell_name} --e {spec.e} is not in the formula language yet"
+        )
     notation = notation or spec.notation
     if sizes is None:
         sizes = ((spec.e, spec.n, spec.m),) + tuple(s for s in EXTRA_SIZES if s != (spec.e, spec.n, spec.m))
         if spec.loss == "ce":
             sizes = tuple(s for s in sizes if s[2] >= 2) or sizes
     sizes = tuple(tuple(s) for s in sizes)
-    if not sizes or any(len(s) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in s)
-                        for s in sizes):
+    if not sizes or any(
+        len(s) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in s) for s in sizes
+    ):
         raise ValueError(f"sizes must be (e, n, m) triples of positive integers, got {sizes!r}")
     if spec.loss == "ce" and any(m < 2 for _, _, m in sizes):
-        raise ValueError("--loss ce needs --m 2 or more: with one output softmax is 1 and the loss is identically 0")
+        raise ValueError(
+            "--loss ce needs --m 2 or more: with one output softmax is 1 and the loss is identically 0"
+        )
     budget.check_sizes(sizes, lengths)
     tree = parse(formula, notation=notation)
     nabla_any = any(_uses_nabla(eq) for eq in tree.equations)
-    budget.estimate(tree, lengths=lengths, cases=len(lengths) * len(sizes) * len(DEFAULT_SEEDS),
-                    layouts=len(GRADIENT_LAYOUTS if nabla_any else LAYOUTS))
+    budget.estimate(
+        tree,
+        lengths=lengths,
+        cases=len(lengths) * len(sizes) * len(DEFAULT_SEEDS),
+        layouts=len(GRADIENT_LAYOUTS if nabla_any else LAYOUTS),
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             with np.errstate(all="ignore"):
-                return _verdict(tree, formula, spec=spec, notation=notation, sizes=sizes, lengths=lengths,
-                                diagnose=diagnose)
+                return _verdict(
+                    tree,
+                    formula,
+                    spec=spec,
+                    notation=notation,
+                    sizes=sizes,
+                    lengths=lengths,
+                    diagnose=diagnose,
+                )
     except (ArithmeticError, RecursionError, np.linalg.LinAlgError) as error:
         return Verdict("undecided", "none", diagnosis=f"the evaluation failed: {error}", formula=formula)
 
 
-def _verdict(tree: T.Formula, formula: str, *, spec: RNNSpec, notation: str, sizes: tuple, lengths: tuple,
-             diagnose: bool) -> Verdict:
+def _verdict(
+    tree: T.Formula,
+    formula: str,
+    *,
+    spec: RNNSpec,
+    notation: str,
+    sizes: tuple,
+    lengths: tuple,
+    diagnose: bool,
+) -> Verdict:
     definitions, claims = _split(tree)
     if not claims:
-        return Verdict("undecided", "numerator", diagnosis="the formula only defines quantities; add a claim",
-                       formula=formula)
+        return Verdict(
+            "undecided",
+            "numerator",
+            diagnosis="the formula only defines quantities; add a claim",
+            formula=formula,
+        )
     models: dict = {}
     total_checked, layouts = 0, set()
     for equation in claims:
         if equation.rhs is None:
-            return Verdict("undecided", "numerator", diagnosis="a bare expression states nothing to check",
-                           formula=formula)
+            return Verdict(
+                "undecided",
+                "numerator",
+                diagnosis="a bare expression states nothing to check",
+                formula=formula,
+            )
         nabla = _uses_nabla(equation)
         held, first, shape_error = None, None, None
         for candidate in GRADIENT_LAYOUTS if nabla else LAYOUTS:
             try:
-                outcome = check_equation(equation, definitions, spec=spec, lengths=lengths, sizes=sizes,
-                                         layout=candidate, models=models, notation=notation)
+                outcome = check_equation(
+                    equation,
+                    definitions,
+                    spec=spec,
+                    lengths=lengths,
+                    sizes=sizes,
+                    layout=candidate,
+                    models=models,
+                    notation=notation,
+                )
             except LayoutMismatch as error:
                 shape_error = shape_error or str(error)
                 continue
             except Unevaluable as error:
-                return Verdict("undecided", _layout_name(candidate, nabla), diagnosis=str(error), formula=formula)
+                return Verdict(
+                    "undecided", _layout_name(candidate, nabla), diagnosis=str(error), formula=formula
+                )
             if outcome.held:
                 held = (outcome, candidate)
                 break
-            if outcome.failure is not None or first is None or (first[0].checked == 0 and outcome.checked > 0):
+            if (
+                outcome.failure is not None
+                or first is None
+                or (first[0].checked == 0 and outcome.checked > 0)
+            ):
                 first = (outcome, candidate) if first is None or first[0].failure is None else first
         if held is None and first is None:
             diagnosis = f"the two sides do not fit together in any layout: {shape_error}"
-            repaired = _repair(equation, definitions, spec, sizes, lengths, tree.text, notation) if diagnose else None
-            return Verdict("fails", "none", diagnosis=f"{diagnosis}; {repaired}" if repaired else diagnosis,
-                           formula=formula)
+            repaired = (
+                _repair(equation, definitions, spec, sizes, lengths, tree.text, notation)
+                if diagnose
+                else None
+            )
+            return Verdict(
+                "fails",
+                "none",
+                diagnosis=f"{diagnosis}; {repaired}" if repaired else diagnosis,
+                formula=formula,
+            )
         outcome, candidate = held or first
         layout = _layout_name(candidate, nabla)
         total_checked += outcome.checked
@@ -488,12 +630,20 @@ def _verdict(tree: T.Formula, formula: str, *, spec: RNNSpec, notation: str, siz
                 diagnosis = _repair(equation, definitions, spec, sizes, lengths, tree.text, notation)
             return Verdict("fails", layout, outcome.failure, diagnosis, total_checked, formula)
         if outcome.nonfinite is not None:
-            return Verdict("undecided", layout, diagnosis=f"no honest comparison: {outcome.nonfinite}",
-                           checked=total_checked, formula=formula)
+            return Verdict(
+                "undecided",
+                layout,
+                diagnosis=f"no honest comparison: {outcome.nonfinite}",
+                checked=total_checked,
+                formula=formula,
+            )
         if outcome.checked == 0:
-            reason = (f"in all {outcome.unresolved} cases both sides were below {RESOLUTION:g}, where float64 "
-                      "cannot tell a value from round-off" if outcome.unresolved else
-                      "no index values in range could be checked")
+            reason = (
+                f"in all {outcome.unresolved} cases both sides were below {RESOLUTION:g}, where float64 "
+                "cannot tell a value from round-off"
+                if outcome.unresolved
+                else "no index values in range could be checked"
+            )
             return Verdict("undecided", layout, diagnosis=reason, formula=formula)
         layouts.add(layout)
     layout = layouts.pop() if len(layouts) == 1 else "mixed"
@@ -510,9 +660,23 @@ def _layout_name(candidate: str, nabla: bool) -> str:
     return candidate
 
 
-def _repair(equation: T.Equation, definitions: dict, spec: RNNSpec, sizes: tuple, lengths: tuple, source: str,
-            notation: str) -> str | None:
+def _repair(
+    equation: T.Equation,
+    definitions: dict,
+    spec: RNNSpec,
+    sizes: tuple,
+    lengths: tuple,
+    source: str,
+    notation: str,
+) -> str | None:
     from .diagnose import diagnose
 
-    return diagnose(equation, definitions, spec=spec, sizes=sizes, lengths=tuple(z for z in lengths if z <= 3)
-                    or lengths[:1], source=source, notation=notation)
+    return diagnose(
+        equation,
+        definitions,
+        spec=spec,
+        sizes=sizes,
+        lengths=tuple(z for z in lengths if z <= 3) or lengths[:1],
+        source=source,
+        notation=notation,
+    )

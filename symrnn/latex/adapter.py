@@ -1,4 +1,5 @@
 """Small helpers the documents need on top of the engine (one place, so an engine change is one edit here)."""
+
 from __future__ import annotations
 
 import sympy

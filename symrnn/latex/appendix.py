@@ -1,4 +1,5 @@
 """Appendix: small NumPy functions of the reference BPTT rendered by latexify-py, checked against it."""
+
 from __future__ import annotations
 
 import sys
@@ -44,7 +45,12 @@ def agreement() -> float:
 
     rng = np.random.default_rng(0)
     n, e, m, z = 3, 2, 2, 4
-    W, U, V, b = rng.normal(size=(n, e)), rng.normal(size=(n, n)) * 0.5, rng.normal(size=(m, n)), rng.normal(size=n)
+    W, U, V, b = (
+        rng.normal(size=(n, e)),
+        rng.normal(size=(n, n)) * 0.5,
+        rng.normal(size=(m, n)),
+        rng.normal(size=n),
+    )
     xs, ys = rng.normal(size=(z, e)), rng.normal(size=(z, m))
     states = [np.zeros(n)]
     for t in range(z):
@@ -56,27 +62,40 @@ def agreement() -> float:
         grad_W += gradient_step(r_next, xs[t - 1])
     _, grads = reference.loss_and_gradients({"W": W, "U": U, "V": V, "b": b}, xs, ys)
     forward = reference.forward({"W": W, "U": U, "V": V, "b": b}, xs, ys)
-    return max(reference.relative_error(grad_W, grads["W"]),
-               reference.relative_error(np.array(states[1:]), forward["s"][1:]),
-               reference.relative_error(activation(xs), np.tanh(xs)))
+    return max(
+        reference.relative_error(grad_W, grads["W"]),
+        reference.relative_error(np.array(states[1:]), forward["s"][1:]),
+        reference.relative_error(activation(xs), np.tanh(xs)),
+    )
 
 
 def appendix_section(spec: RNNSpec) -> Section:
     """The reference functions as LaTeX (latexify-py), or a note when latexify is unavailable."""
     title = "Appendix: the reference code (rendered by latexify-py)"
     if sys.version_info >= (3, 14):
-        return Section(title, (Paragraph("latexify-py does not support Python 3.14 or later; the appendix is omitted."),))
+        return Section(
+            title, (Paragraph("latexify-py does not support Python 3.14 or later; the appendix is omitted."),)
+        )
     try:
         import latexify
     except ImportError:
         return Section(title, (Paragraph("latexify-py is not installed; the appendix is omitted."),))
     error = agreement()
-    check = Check("reference", error <= TOLERANCE,
-                  "composed into backpropagation through time (tanh, squared error, no output bias), these functions "
-                  "compared with an independent NumPy implementation of it", error=error, how="an independent NumPy implementation")
-    blocks: list = [Paragraph(r"Small NumPy functions, rendered from their Python source by latexify-py; composed into "
-                              r"backpropagation through time they reproduce an independent NumPy implementation "
-                              r"($s$ is the previous state in step, $r = f'(u) \odot \delta$ in the last two).")]
+    check = Check(
+        "reference",
+        error <= TOLERANCE,
+        "composed into backpropagation through time (tanh, squared error, no output bias), these functions "
+        "compared with an independent NumPy implementation of it",
+        error=error,
+        how="an independent NumPy implementation",
+    )
+    blocks: list = [
+        Paragraph(
+            r"Small NumPy functions, rendered from their Python source by latexify-py; composed into "
+            r"backpropagation through time they reproduce an independent NumPy implementation "
+            r"($s$ is the previous state in step, $r = f'(u) \odot \delta$ in the last two)."
+        )
+    ]
     for number, function in enumerate(FUNCTIONS, start=1):
         text = str(latexify.get_latex(function, identifiers=IDENTIFIERS, use_math_symbols=True))
         lhs, _, rhs = text.partition(" = ")

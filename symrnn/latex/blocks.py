@@ -1,4 +1,5 @@
 """The document model: numbered equations that carry their checks, sections, and their LaTeX/Markdown."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +9,18 @@ from ..engine.exact import EXACT_DIGITS
 from .checks import Check
 from .layout import ROW_BUDGET, pack, tex_width
 
-_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
-                   "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}"}
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "_": r"\_",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+}
 
 
 def latex_text(text: str) -> str:
@@ -26,10 +37,12 @@ class Line:
 
 
 CHECK_MODES = ("margin", "table", "inline", "none")
-CHECKS_INTRO = (f"Every equation above was checked when this document was made. A numeric comparison evaluates both "
-                f"sides exactly at one rational point (inputs, targets and parameters drawn as small fractions), "
-                f"intermediates to {EXACT_DIGITS} digits, and reports the relative error; a symbolic one asks SymPy to "
-                f"simplify the difference to $0$.")
+CHECKS_INTRO = (
+    f"Every equation above was checked when this document was made. A numeric comparison evaluates both "
+    f"sides exactly at one rational point (inputs, targets and parameters drawn as small fractions), "
+    f"intermediates to {EXACT_DIGITS} digits, and reports the relative error; a symbolic one asks SymPy to "
+    f"simplify the difference to $0$."
+)
 
 
 def check_mode(mode: str) -> str:
@@ -103,8 +116,10 @@ class Equation:
         symbol = r"\checkmark" if self.check.ok else r"\times"
         mark = ""
         if mode == "margin":
-            mark = (rf"\rlap{{\hspace{{1.2em}}\hyperlink{{check:{number}}}{{\scriptsize$"
-                    rf"{symbol}$\,{number}}}}}")
+            mark = (
+                rf"\rlap{{\hspace{{1.2em}}\hyperlink{{check:{number}}}{{\scriptsize$"
+                rf"{symbol}$\,{number}}}}}"
+            )
         out = [f"\\begin{{equation*}}\n{self.math(mark)}\n\\end{{equation*}}"]
         if self.instance:
             out.append(self.caption + "\n\\[\n" + self.instance_math() + "\n\\]")
@@ -112,8 +127,10 @@ class Equation:
             out.append(rf"\noindent\textbf{{Note.}} {self.note}" + "\n")
         if mode == "inline":
             verdict = rf"${symbol}$" if self.check.ok else r"\textbf{FAILED}"
-            out.append(rf"\noindent{{\small\raggedright {verdict} \emph{{Check ({self.check.how}):}} "
-                       rf"{self.check.detail}; relative error {_error_latex(self.check)}.\par}}" + "\n")
+            out.append(
+                rf"\noindent{{\small\raggedright {verdict} \emph{{Check ({self.check.how}):}} "
+                rf"{self.check.detail}; relative error {_error_latex(self.check)}.\par}}" + "\n"
+            )
         return "\n".join(out)
 
     def markdown(self, *, mode: str = "margin", number: int = 0) -> str:
@@ -127,8 +144,10 @@ class Equation:
         if mode == "margin":
             out.append(f"<sub>{symbol} check {number} ([table](#checks))</sub>")
         elif mode == "inline":
-            out.append(f"> {symbol} *Check ({self.check.how}):* {self.check.detail}; "
-                       f"relative error {_error_markdown(self.check)}.")
+            out.append(
+                f"> {symbol} *Check ({self.check.how}):* {self.check.detail}; "
+                f"relative error {_error_markdown(self.check)}."
+            )
         return "\n\n".join(out) + "\n"
 
 
@@ -165,13 +184,19 @@ class Figure:
 
     def latex(self, **_: Any) -> str:
         if self.graphic:
-            body = (rf"\IfFileExists{{figures/{self.name}.pdf}}{{\includegraphics[width=0.8\textwidth]"
-                    rf"{{figures/{self.name}.pdf}}}}{{\fbox{{\parbox{{0.8\textwidth}}{{The figure file "
-                    rf"\texttt{{{latex_text('figures/' + self.name + '.pdf')}}} is not here: "
-                    rf"\texttt{{symrnn derive -o FILE}} writes it next to the document.}}}}}}")
+            body = (
+                rf"\IfFileExists{{figures/{self.name}.pdf}}{{\includegraphics[width=0.8\textwidth]"
+                rf"{{figures/{self.name}.pdf}}}}{{\fbox{{\parbox{{0.8\textwidth}}{{The figure file "
+                rf"\texttt{{{latex_text('figures/' + self.name + '.pdf')}}} is not here: "
+                rf"\texttt{{symrnn derive -o FILE}} writes it next to the document.}}}}}}"
+            )
         else:
             body = self.tikz
-        return ("\\begin{figure}[htbp]\n\\centering\n" + body + f"\n\\caption{{{self.caption}}}\n\\end{{figure}}\n")
+        return (
+            "\\begin{figure}[htbp]\n\\centering\n"
+            + body
+            + f"\n\\caption{{{self.caption}}}\n\\end{{figure}}\n"
+        )
 
     def markdown(self, **_: Any) -> str:
         suffix = "png" if self.graphic else "svg"
@@ -230,8 +255,12 @@ class Derivation:
     @property
     def figures(self) -> tuple[Figure, ...]:
         """Every figure in document order."""
-        return tuple(block for section in (*self.sections, *self.appendix) for block in section.blocks
-                     if isinstance(block, Figure))
+        return tuple(
+            block
+            for section in (*self.sections, *self.appendix)
+            for block in section.blocks
+            if isinstance(block, Figure)
+        )
 
     @property
     def ok(self) -> bool:
@@ -249,7 +278,10 @@ class Derivation:
         numbers = {id(equation): number for number, equation in enumerate(self.equations, start=1)}
         out = []
         for section in (*self.sections, *self.appendix):
-            texts = [getattr(block, render)(mode=mode, number=numbers.get(id(block), 0)) for block in section.blocks]
+            texts = [
+                getattr(block, render)(mode=mode, number=numbers.get(id(block), 0))
+                for block in section.blocks
+            ]
             out.append((section, texts))
         return out
 
@@ -259,13 +291,18 @@ class Derivation:
         for number, equation in enumerate(self.equations, start=1):
             check = equation.check
             verdict = "" if check.ok else r" \textbf{FAILED}"
-            rows.append(rf"\hypertarget{{check:{number}}}{{{number}}} & {equation.label} & {check.detail}{verdict} & "
-                        rf"{check.how} & {_error_latex(check)} \\")
-        return ("\\section*{Checks}\n" + CHECKS_INTRO + "\n\n{\\small\\setlength{\\tabcolsep}{3pt}\n"
-                "\\begin{longtable}{@{}r>{\\raggedright}p{1.6cm}>{\\raggedright}p{8.3cm}"
-                ">{\\raggedright}p{3.4cm}r@{}}\n"
-                "& Eq. & compared & how & rel.\\ error \\tabularnewline\\hline\\endhead\n"
-                + "\n".join(row.replace(r" \\", r" \tabularnewline") for row in rows) + "\n\\end{longtable}}\n")
+            rows.append(
+                rf"\hypertarget{{check:{number}}}{{{number}}} & {equation.label} & {check.detail}{verdict} & "
+                rf"{check.how} & {_error_latex(check)} \\"
+            )
+        return (
+            "\\section*{Checks}\n" + CHECKS_INTRO + "\n\n{\\small\\setlength{\\tabcolsep}{3pt}\n"
+            "\\begin{longtable}{@{}r>{\\raggedright}p{1.6cm}>{\\raggedright}p{8.3cm}"
+            ">{\\raggedright}p{3.4cm}r@{}}\n"
+            "& Eq. & compared & how & rel.\\ error \\tabularnewline\\hline\\endhead\n"
+            + "\n".join(row.replace(r" \\", r" \tabularnewline") for row in rows)
+            + "\n\\end{longtable}}\n"
+        )
 
     def check_table_markdown(self) -> str:
         """The table of checks in Markdown (GitHub table syntax)."""
@@ -273,7 +310,9 @@ class Derivation:
         for number, equation in enumerate(self.equations, start=1):
             check = equation.check
             verdict = "" if check.ok else " **FAILED**"
-            rows.append(f"| {number} | {equation.label} | {check.detail}{verdict} | {check.how} | {_error_markdown(check)} |")
+            rows.append(
+                f"| {number} | {equation.label} | {check.detail}{verdict} | {check.how} | {_error_markdown(check)} |"
+            )
         return "## Checks\n\n" + CHECKS_INTRO + "\n\n" + "\n".join(rows) + "\n"
 
     def latex(self, *, standalone: bool = True, checks: str = "margin") -> str:
@@ -290,8 +329,12 @@ class Derivation:
         text = "\n".join(body)
         if not standalone:
             return text
-        return (_PREAMBLE + f"\\title{{{self.title}}}\n\\date{{}}\n\\begin{{document}}\n\\maketitle\n\n"
-                + text + "\n\\end{document}\n")
+        return (
+            _PREAMBLE
+            + f"\\title{{{self.title}}}\n\\date{{}}\n\\begin{{document}}\n\\maketitle\n\n"
+            + text
+            + "\n\\end{document}\n"
+        )
 
     def markdown(self, *, checks: str = "margin") -> str:
         """The document as Markdown: fenced ``math`` blocks for display math, ``$`` inline math."""

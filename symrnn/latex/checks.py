@@ -1,4 +1,5 @@
 """The checks that equations carry: SymPy identities, and exact comparisons at a rational point."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -77,15 +78,21 @@ def identity(pairs: Iterable[tuple[sympy.Expr, sympy.Expr]], *, what: str = "") 
             difference = sympy.piecewise_fold(difference.rewrite(sympy.Piecewise))
         difference = sympy.simplify(sympy.expand(difference))
         if difference != 0:
-            return Check("identity", False, f"{what}: left $-$ right is ${sympy.latex(difference)}$, not $0$",
-                         how=ROUTES["identity"])
+            return Check(
+                "identity",
+                False,
+                f"{what}: left $-$ right is ${sympy.latex(difference)}$, not $0$",
+                how=ROUTES["identity"],
+            )
     return Check("identity", True, f"{what} ({count} case{'s' * (count != 1)})", how=ROUTES["identity"])
 
 
 def compare(left: list, right: list, *, method: str, what: str) -> Check:
     """Exact comparison of two lists of EXACT_DIGITS-digit values at the document's rational point."""
     if len(left) != len(right):
-        return Check(method, False, f"{what}: {len(left)} values against {len(right)}", how=_how(method, True))
+        return Check(
+            method, False, f"{what}: {len(left)} values against {len(right)}", how=_how(method, True)
+        )
     error = float(exact_relative_error(left, right))
     ok = error <= EXACT_TOLERANCE
     return Check(method, ok, what, error=error, how=_how(method, True))
@@ -109,8 +116,13 @@ def combine(checks: Iterable[Check]) -> Check:
     details = list(dict.fromkeys(check.detail for check in checks))
     if len(details) == 1:
         return Check(methods, True, details[0], error=error, how=hows)
-    return Check(methods, True, details[0] + f"; and {len(details) - 1} more comparison{'s' * (len(details) > 2)}",
-                 error=error, how=hows)
+    return Check(
+        methods,
+        True,
+        details[0] + f"; and {len(details) - 1} more comparison{'s' * (len(details) > 2)}",
+        error=error,
+        how=hows,
+    )
 
 
 class Point:
@@ -118,7 +130,9 @@ class Point:
 
     def __init__(self, graph: Graph, *, seed: int = 0) -> None:
         self.graph = graph
-        self.leaves = {sym: sympy.Float(value, EXACT_DIGITS) for sym, value in rational_point(graph, seed).items()}
+        self.leaves = {
+            sym: sympy.Float(value, EXACT_DIGITS) for sym, value in rational_point(graph, seed).items()
+        }
         self.values = dict(self.leaves)
         self._chains: dict[tuple[str, int], np.ndarray] = {}
         self._cache: dict[tuple, np.ndarray] = {}
@@ -129,7 +143,10 @@ class Point:
     def evaluate(self, tensor: np.ndarray | sympy.Matrix | sympy.Expr) -> np.ndarray:
         """Numeric values (object array of Floats) of an expression in leaves and named intermediates."""
         array = np.asarray(tensor.tolist() if isinstance(tensor, sympy.MatrixBase) else tensor, dtype=object)
-        flat = [sympy.N(sympy.sympify(entry, strict=True).xreplace(self.values), EXACT_DIGITS) for entry in array.ravel()]
+        flat = [
+            sympy.N(sympy.sympify(entry, strict=True).xreplace(self.values), EXACT_DIGITS)
+            for entry in array.ravel()
+        ]
         return np.array(flat, dtype=object).reshape(array.shape)
 
     @cached_property
@@ -144,7 +161,9 @@ class Point:
             if k == t:
                 self._cache[key] = np.array(sympy.eye(self.graph.spec.n).tolist(), dtype=object)
             else:
-                self._cache[key] = np.asarray(self.jacobian_product(t, k + 1).dot(self.step_jacobians[k + 1]), dtype=object)
+                self._cache[key] = np.asarray(
+                    self.jacobian_product(t, k + 1).dot(self.step_jacobians[k + 1]), dtype=object
+                )
         return self._cache[key]
 
     def immediate(self, of: Quantity, wrt: Quantity) -> np.ndarray:
@@ -167,9 +186,13 @@ class Point:
 
     def term(self, parameter: str, t: int, k: int) -> np.ndarray:
         """The (t, k) term ``∂J_t/∂ŷ_t · ∂ŷ_t/∂s_t · ∂s_t/∂s_k · ∂⁺s_k/∂P`` at the point (Eqs. 9, 16)."""
-        row = self.immediate(Quantity("J", t), Quantity("yhat", t)).dot(self.immediate(Quantity("yhat", t), Quantity("s", t)))
+        row = self.immediate(Quantity("J", t), Quantity("yhat", t)).dot(
+            self.immediate(Quantity("yhat", t), Quantity("s", t))
+        )
         row = np.asarray(row, dtype=object).dot(self.jacobian_product(t, k))
-        return np.tensordot(np.asarray(row, dtype=object), self.immediate(Quantity("s", k), Quantity(parameter)), axes=1)
+        return np.tensordot(
+            np.asarray(row, dtype=object), self.immediate(Quantity("s", k), Quantity(parameter)), axes=1
+        )
 
     def chain(self, parameter: str, t: int) -> np.ndarray:
         """``∂J_t/∂P`` as the sum of its chain-rule terms: k = 1..t for W, U, b; the one term for V, c."""
@@ -195,15 +218,19 @@ class Point:
             return None
         key = ("prefix", horizon)
         if key not in self._cache:
-            self._cache[key] = self.graph if horizon == self.graph.spec.z else unroll(self.graph.spec.replace(z=horizon))
+            self._cache[key] = (
+                self.graph if horizon == self.graph.spec.z else unroll(self.graph.spec.replace(z=horizon))
+            )
         prefix = self._cache[key]
         work = nested_loss_size(prefix) * len(wrt)
         if work > DOCUMENT_BRUTE_WORK_LIMIT or horizon > DOCUMENT_BRUTE_HORIZON:
             return None
         rows = list(of) if isinstance(of, sympy.MatrixBase) else [of]
         nested = prefix.nested_definitions()
-        values = [[sympy.N(sympy.diff(row.xreplace(nested), p).xreplace(self.leaves), EXACT_DIGITS) for p in wrt]
-                  for row in rows]
+        values = [
+            [sympy.N(sympy.diff(row.xreplace(nested), p).xreplace(self.leaves), EXACT_DIGITS) for p in wrt]
+            for row in rows
+        ]
         wrt_shape = (wrt.rows,) if wrt.cols == 1 else tuple(wrt.shape)
         shape = ((len(rows),) if isinstance(of, sympy.MatrixBase) else ()) + wrt_shape
         return np.array(values, dtype=object).reshape(shape)
@@ -229,7 +256,9 @@ class Point:
             values[sym] = sympy.N(expression.xreplace(values), EXACT_DIGITS)
         result = {}
         for name, matrix in gradients.items():
-            array = np.array([sympy.N(entry.xreplace(values), EXACT_DIGITS) for entry in matrix], dtype=object)
+            array = np.array(
+                [sympy.N(entry.xreplace(values), EXACT_DIGITS) for entry in matrix], dtype=object
+            )
             result[name] = array.reshape(shape_of(self.graph, Quantity(name)))
         return result
 
@@ -240,7 +269,9 @@ class Point:
         brute = self.brute(self.graph.symbols("J", t)[0], P, horizon=t)
         if brute is not None:
             return "brute force", brute
-        return "delta recurrence", self.prefix_gradients(t)[parameter] - self.prefix_gradients(t - 1)[parameter]
+        return "delta recurrence", self.prefix_gradients(t)[parameter] - self.prefix_gradients(t - 1)[
+            parameter
+        ]
 
     def total_gradient(self, parameter: str) -> tuple[str, np.ndarray]:
         """An independent value of ``∂J/∂P``: brute force when small enough, else the δ recurrence."""

@@ -1,4 +1,5 @@
 """What every section builder needs: the spec, its graph, the evaluation point and the printer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,8 +39,12 @@ class Context:
     def tex(self, expression: Any, *, as_built: bool = False) -> str:
         """LaTeX of a SymPy expression in the document's notation (1-based element indices); ``as_built``
         keeps the factor order of unevaluated products."""
-        return to_latex(expression, notation=self.spec.notation, scalar_roles=scalar_roles_of(self.spec),
-                        as_built=as_built)
+        return to_latex(
+            expression,
+            notation=self.spec.notation,
+            scalar_roles=scalar_roles_of(self.spec),
+            as_built=as_built,
+        )
 
     @property
     def z(self) -> int:

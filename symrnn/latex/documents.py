@@ -1,4 +1,5 @@
 """derive(spec): the notes' derivation for one spec, every equation numbered and checked."""
+
 from __future__ import annotations
 
 from ..errors import SymRNNError
@@ -26,12 +27,16 @@ def _expand(spec: RNNSpec, expand: bool | None) -> bool:
     if not isinstance(expand, bool):
         raise TypeError(f"expand must be True, False or None, got {expand!r}")
     if expand and spec.z > EXPANSION_LIMIT:
-        raise SymRNNError(f"expanding every (t, k) term is limited to z <= {EXPANSION_LIMIT} (got z = {spec.z}); "
-                          "use expand=None or expand=False to keep the sums in Σ notation")
+        raise SymRNNError(
+            f"expanding every (t, k) term is limited to z <= {EXPANSION_LIMIT} (got z = {spec.z}); "
+            "use expand=None or expand=False to keep the sums in Σ notation"
+        )
     return expand
 
 
-def derive(spec: RNNSpec, *, expand: bool | None = None, appendix: bool = True, title: str | None = None) -> Derivation:
+def derive(
+    spec: RNNSpec, *, expand: bool | None = None, appendix: bool = True, title: str | None = None
+) -> Derivation:
     """The derivation document of ``spec``, following the lecture notes' numbering.
 
     Args:
@@ -53,15 +58,25 @@ def derive(spec: RNNSpec, *, expand: bool | None = None, appendix: bool = True, 
         raise TypeError(f"derive expects an RNNSpec, got {type(spec).__name__}")
     cell = getattr(spec, "cell_name", getattr(spec, "cell", "rnn"))
     if cell != "rnn":
-        raise SymRNNError(f"derivation documents are written for the notes' cell (rnn) only, not {cell!r}; "
-                          "use --cell rnn")
+        raise SymRNNError(
+            f"derivation documents are written for the notes' cell (rnn) only, not {cell!r}; use --cell rnn"
+        )
     if spec.loss == "ce" and spec.m == 1:
-        raise ValueError("cross-entropy over m = 1 output is identically 0 (softmax of one number is 1), so every "
-                         "gradient would be 0; use --m 2 or more with --loss ce, or --loss sse")
+        raise ValueError(
+            "cross-entropy over m = 1 output is identically 0 (softmax of one number is 1), so every "
+            "gradient would be 0; use --m 2 or more with --loss ce, or --loss sse"
+        )
     context = Context(spec, unroll(spec), _expand(spec, expand))
-    sections = (model_section(context), activation_section(context), state_total_section(context),
-                gradients_section(context), jacobian_section(context), single_neuron_section(context),
-                matrix_section(context), closing_section(context))
+    sections = (
+        model_section(context),
+        activation_section(context),
+        state_total_section(context),
+        gradients_section(context),
+        jacobian_section(context),
+        single_neuron_section(context),
+        matrix_section(context),
+        closing_section(context),
+    )
     extra = ()
     if appendix:
         from .appendix import appendix_section
@@ -73,5 +88,7 @@ def derive(spec: RNNSpec, *, expand: bool | None = None, appendix: bool = True, 
 def default_title(spec: RNNSpec) -> str:
     """A title naming the model, e.g. 'Backpropagation through time: tanh RNN, sse loss, z = 2'."""
     activation = spec.activation_name
-    return (f"Backpropagation through time: {activation} RNN, {spec.loss} loss, "
-            f"$z = {spec.z}$, $e = {spec.e}$, $n = {spec.n}$, $m = {spec.m}$")
+    return (
+        f"Backpropagation through time: {activation} RNN, {spec.loss} loss, "
+        f"$z = {spec.z}$, $e = {spec.e}$, $n = {spec.n}$, $m = {spec.m}$"
+    )

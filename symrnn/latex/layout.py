@@ -1,4 +1,5 @@
 """Line breaking for displayed sums: terms ordered by time, signs as a person writes them, rows that fit."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -10,9 +11,34 @@ from ..notation import parse_symbol_name
 # Width of a display row in "characters" of the estimate below (an 11pt page with 2 cm margins holds
 # about 80; the rest is room for the tag, the margin mark and the alignment indent).
 ROW_BUDGET = 62.0
-_ZERO_WIDTH = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "big", "Big", "hat", "bar", "tilde", "mathbf",
-               "operatorname", "mathrm", "boldsymbol", "underline", "displaystyle", "textstyle", "tfrac",
-               "mathclose", "mathopen", "lVert", "rVert", "nonumber", "top", "limits"}
+_ZERO_WIDTH = {
+    "left",
+    "right",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "big",
+    "Big",
+    "hat",
+    "bar",
+    "tilde",
+    "mathbf",
+    "operatorname",
+    "mathrm",
+    "boldsymbol",
+    "underline",
+    "displaystyle",
+    "textstyle",
+    "tfrac",
+    "mathclose",
+    "mathopen",
+    "lVert",
+    "rVert",
+    "nonumber",
+    "top",
+    "limits",
+}
 _WIDE = {"quad": 2.0, "qquad": 4.0, "sum": 2.0, "prod": 2.0, "cdots": 3.0, "dots": 3.0, "ldots": 3.0}
 
 
@@ -25,8 +51,8 @@ def _group(text: str, start: int) -> tuple[str, int]:
         elif text[index] == "}":
             depth -= 1
             if depth == 0:
-                return text[start + 1:index], index + 1
-    return text[start + 1:], len(text)
+                return text[start + 1 : index], index + 1
+    return text[start + 1 :], len(text)
 
 
 def tex_width(text: str) -> float:
@@ -38,12 +64,12 @@ def tex_width(text: str) -> float:
             end = index + 1
             while end < len(text) and text[end].isalpha():
                 end += 1
-            name = text[index + 1:end] or text[end:end + 1]
+            name = text[index + 1 : end] or text[end : end + 1]
             if name in ("frac", "tfrac", "dfrac"):
-                numerator, end = _group(text, end) if text[end:end + 1] == "{" else ("", end)
-                denominator, end = _group(text, end) if text[end:end + 1] == "{" else ("", end)
+                numerator, end = _group(text, end) if text[end : end + 1] == "{" else ("", end)
+                denominator, end = _group(text, end) if text[end : end + 1] == "{" else ("", end)
                 width += max(tex_width(numerator), tex_width(denominator)) * (0.8 if name == "tfrac" else 1.0)
-            elif name in ("begin", "end") and text[end:end + 1] == "{":
+            elif name in ("begin", "end") and text[end : end + 1] == "{":
                 _, end = _group(text, end)
             elif name in _WIDE:
                 width += _WIDE[name]
@@ -51,10 +77,10 @@ def tex_width(text: str) -> float:
                 width += 1.0
             index = max(end, index + 2) if not name else end
         elif character in "_^":
-            if text[index + 1:index + 2] == "{":
+            if text[index + 1 : index + 2] == "{":
                 content, index = _group(text, index + 1)
             else:
-                content, index = text[index + 1:index + 2], index + 2
+                content, index = text[index + 1 : index + 2], index + 2
             width += 0.7 * tex_width(content)
         elif character in "{} &":
             index += 1
@@ -100,8 +126,13 @@ def _time_key(term: sympy.Expr) -> tuple:
         if role in ("x", "y", "s", "u", "yhat", "J", "delta") and indices:
             times.append(indices[0])
             elements.append(indices[1:])
-    return (max(times, default=0), min(times, default=0), term.could_extract_minus_sign(), sorted(elements),
-            sympy.default_sort_key(term))
+    return (
+        max(times, default=0),
+        min(times, default=0),
+        term.could_extract_minus_sign(),
+        sorted(elements),
+        sympy.default_sort_key(term),
+    )
 
 
 def ordered_terms(expression: sympy.Expr, tex: Callable[[sympy.Expr], str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..cells.expression import Constant, Elementwise, Hadamard, MatVec, Name, Scale, Tensor, TensorSum
 from ..engine.vjp import Adjoint, ElementwiseDerivative, LossGradient, Next, Outer, Transposed
@@ -48,7 +48,11 @@ class MatrixLatex:
             return f"{self(node.matrix, offset)} {self._factor(node.vector, offset)}"
         if isinstance(node, Outer):
             return rf"{self(node.left, offset)}\, {self._factor(node.right, offset)}{T}"
-        if isinstance(node, Hadamard) and isinstance(node.left, ElementwiseDerivative) and node.left.function == "f":
+        if (
+            isinstance(node, Hadamard)
+            and isinstance(node.left, ElementwiseDerivative)
+            and node.left.function == "f"
+        ):
             return f"{self.derivative(t)}{self(node.right, offset)}"
         if isinstance(node, Hadamard):
             return rf"{self._factor(node.left, offset)} \odot {self._factor(node.right, offset)}"
@@ -62,5 +66,11 @@ class MatrixLatex:
 
     def _factor(self, node: Tensor, offset: int) -> str:
         text = self(node, offset)
-        return rf"\bigl({text}\bigr)" if isinstance(node, (TensorSum, Hadamard)) and " " in text and "diag" not in text \
-            and not isinstance(node, Hadamard) else text
+        return (
+            rf"\bigl({text}\bigr)"
+            if isinstance(node, (TensorSum, Hadamard))
+            and " " in text
+            and "diag" not in text
+            and not isinstance(node, Hadamard)
+            else text
+        )

@@ -1,4 +1,5 @@
 """Writing a derivation document: LaTeX or Markdown text with its figure files, or a PDF made by pdflatex."""
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,15 @@ def compile_pdf(document: Derivation, path: str | os.PathLike, *, checks: str = 
         source.write_text(document.latex(checks=checks), encoding="utf-8")
         write_figures(document, Path(directory))
         for _ in range(PDFLATEX_RUNS):
-            result = subprocess.run([program, "-halt-on-error", "-interaction=nonstopmode", source.name],
-                                    cwd=directory, capture_output=True, text=True, timeout=PDFLATEX_TIMEOUT, check=False)
-            log = (Path(directory) / "derivation.log")
+            result = subprocess.run(
+                [program, "-halt-on-error", "-interaction=nonstopmode", source.name],
+                cwd=directory,
+                capture_output=True,
+                text=True,
+                timeout=PDFLATEX_TIMEOUT,
+                check=False,
+            )
+            log = Path(directory) / "derivation.log"
             text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else result.stdout
             if result.returncode != 0:
                 raise SymRNNError(f"pdflatex failed: {_first_error(text)}")

@@ -1,4 +1,5 @@
 """LaTeX printing in a notation profile: a LatexPrinter subclass and the names of general forms."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,8 +35,13 @@ class RNNLatexPrinter(LatexPrinter):
 
     printmethod = "_symrnn_latex"
 
-    def __init__(self, notation: str = "notes", *, scalar_roles: Mapping[str, tuple[bool, ...]] | None = None,
-                 **settings: Any) -> None:
+    def __init__(
+        self,
+        notation: str = "notes",
+        *,
+        scalar_roles: Mapping[str, tuple[bool, ...]] | None = None,
+        **settings: Any,
+    ) -> None:
         settings.setdefault("mat_delim", "(")
         super().__init__(settings)
         self.notation = notation_profile(notation)
@@ -51,7 +57,9 @@ class RNNLatexPrinter(LatexPrinter):
         else:
             time, elements = (), indices
         drop = self.scalar_roles.get(role, ())
-        shown = [str(i + 1) for position, i in enumerate(elements) if not (position < len(drop) and drop[position])]
+        shown = [
+            str(i + 1) for position, i in enumerate(elements) if not (position < len(drop) and drop[position])
+        ]
         subscript = ",".join([*map(str, time), *shown])
         if not subscript:
             return head
@@ -87,11 +95,20 @@ class RNNLatexPrinter(LatexPrinter):
         if not isinstance(expr, sympy.Piecewise) or len(expr.args) != 2:
             return False
         (value, condition), (zero, otherwise) = expr.args
-        return (otherwise == sympy.true and zero == 0 and isinstance(condition, sympy.StrictGreaterThan)
-                and condition.rhs == 0 and value in (1, condition.lhs))
+        return (
+            otherwise == sympy.true
+            and zero == 0
+            and isinstance(condition, sympy.StrictGreaterThan)
+            and condition.rhs == 0
+            and value in (1, condition.lhs)
+        )
 
     def _needs_mul_brackets(self, expr: Any, first: bool = False, last: bool = False) -> bool:
-        return False if self._inline_piecewise(expr) else super()._needs_mul_brackets(expr, first=first, last=last)
+        return (
+            False
+            if self._inline_piecewise(expr)
+            else super()._needs_mul_brackets(expr, first=first, last=last)
+        )
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
         """ReLU's pieces as a person writes them inline: ``\\mathbf{1}[u > 0]`` and ``\\max(0, u)``."""
@@ -112,7 +129,9 @@ class RNNLatexPrinter(LatexPrinter):
         else:
             terms = list(self._as_ordered_terms(expr, order=order))
         if terms and terms[0].could_extract_minus_sign():
-            positive = next((index for index, term in enumerate(terms) if not term.could_extract_minus_sign()), None)
+            positive = next(
+                (index for index, term in enumerate(terms) if not term.could_extract_minus_sign()), None
+            )
             if positive is not None:
                 terms.insert(0, terms.pop(positive))
         saved = self._settings.get("order")
@@ -127,7 +146,9 @@ class RNNLatexPrinter(LatexPrinter):
             return self._print(expr[0, 0])
         return super()._print_MatrixBase(expr)
 
-    _print_ImmutableMatrix = _print_ImmutableDenseMatrix = _print_Matrix = _print_MutableDenseMatrix = _print_MatrixBase
+    _print_ImmutableMatrix = _print_ImmutableDenseMatrix = _print_Matrix = _print_MutableDenseMatrix = (
+        _print_MatrixBase
+    )
 
 
 _CELL_TIME_ROLES = frozenset(eq.name for cell in CELLS.values() for eq in cell.equations)
@@ -137,13 +158,28 @@ _CELL_PARAMETERS = frozenset(name for cell in CELLS.values() for name in cell.pa
 def scalar_roles_of(spec: Any) -> dict[str, tuple[bool, ...]]:
     """Which element indices of each role have size 1 (and are not printed) for a spec's sizes."""
     e, n, m = spec.e, spec.n, spec.m
-    return {"s": (n == 1,), "u": (n == 1,), "delta": (n == 1,), "x": (e == 1,), "y": (m == 1,),
-            "yhat": (m == 1,), "W": (n == 1, e == 1), "U": (n == 1, n == 1), "V": (m == 1, n == 1),
-            "b": (n == 1,), "c": (m == 1,)}
+    return {
+        "s": (n == 1,),
+        "u": (n == 1,),
+        "delta": (n == 1,),
+        "x": (e == 1,),
+        "y": (m == 1,),
+        "yhat": (m == 1,),
+        "W": (n == 1, e == 1),
+        "U": (n == 1, n == 1),
+        "V": (m == 1, n == 1),
+        "b": (n == 1,),
+        "c": (m == 1,),
+    }
 
 
-def to_latex(expr: Any, *, notation: str = "notes", scalar_roles: Mapping[str, tuple[bool, ...]] | None = None,
-             as_built: bool = False) -> str:
+def to_latex(
+    expr: Any,
+    *,
+    notation: str = "notes",
+    scalar_roles: Mapping[str, tuple[bool, ...]] | None = None,
+    as_built: bool = False,
+) -> str:
     """LaTeX of a SymPy expression or matrix in a notation profile; ``as_built`` keeps the factor order of an
     unevaluated product (``Mul(g, V, f', U, evaluate=False)`` prints in that order)."""
     settings = {"order": "none"} if as_built else {}

@@ -1,8 +1,10 @@
 """Validation of user arrays for compiled functions: shapes, dtypes, finiteness, the batch rule."""
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +57,9 @@ def validate_call(
         raise ValueError(f"params is missing {', '.join(missing)} (needs {', '.join(needed)})")
     extra = [name for name in params if name not in needed]
     if extra:
-        raise ValueError(f"params has unexpected entries {', '.join(map(str, extra))} (spec needs {', '.join(needed)})")
+        raise ValueError(
+            f"params has unexpected entries {', '.join(map(str, extra))} (spec needs {', '.join(needed)})"
+        )
     arrays = {}
     for name in needed:
         arrays[name] = _as_float_array(f"params[{name!r}]", params[name])
@@ -65,14 +69,17 @@ def validate_call(
     batched = xs_array.ndim == 3
     if any_length:
         if xs_array.ndim not in (2, 3) or xs_array.shape[-1] != spec.e or xs_array.shape[-2] < 1:
-            raise ValueError(f"xs must have shape (z, {spec.e}) or (B, z, {spec.e}) for any z >= 1, "
-                             f"got {xs_array.shape}")
+            raise ValueError(
+                f"xs must have shape (z, {spec.e}) or (B, z, {spec.e}) for any z >= 1, got {xs_array.shape}"
+            )
         shapes = {**shapes, "xs": (xs_array.shape[-2], spec.e), "ys": (xs_array.shape[-2], spec.m)}
     if xs_array.shape[-2:] != shapes["xs"] or xs_array.ndim not in (2, 3):
         raise ValueError(f"xs must have shape {shapes['xs']} or (B, *{shapes['xs']}), got {xs_array.shape}")
     expected_ys = (xs_array.shape[0], *shapes["ys"]) if batched else shapes["ys"]
     if ys_array.shape != expected_ys:
-        raise ValueError(f"ys must have shape {expected_ys} to match xs {xs_array.shape}, got {ys_array.shape}")
+        raise ValueError(
+            f"ys must have shape {expected_ys} to match xs {xs_array.shape}, got {ys_array.shape}"
+        )
     B, S = (xs_array.shape[0] if batched else 1), spec.state_size
     if s0 is None:
         s0_array = np.zeros((B, S))
@@ -89,8 +96,9 @@ def validate_call(
     return arrays, xs_array, ys_array, np.asarray(s0_array, dtype=np.float64), batched
 
 
-def flat_arguments(spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None,
-                   layout: tuple | None = None) -> tuple[np.ndarray, bool]:
+def flat_arguments(
+    spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None, layout: tuple | None = None
+) -> tuple[np.ndarray, bool]:
     """The call as one float64 row per sequence in the fixed argument order (parameters, s0, xs, ys).
 
     Float64 arrays of the right shapes take a short path with one finiteness check; anything else goes
@@ -105,13 +113,22 @@ def flat_arguments(spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s
     names, shapes, zeros = layout if layout is not None else argument_layout(spec)
     ndarray, float64 = np.ndarray, np.float64
     try:
-        fast = (type(xs) is ndarray and type(ys) is ndarray and xs.dtype == float64 and ys.dtype == float64
-                and xs.shape == shapes[-2] and ys.shape == shapes[-1] and len(params) == len(names)
-                and (s0 is None or (type(s0) is ndarray and s0.dtype == float64 and s0.shape == zeros.shape)))
+        fast = (
+            type(xs) is ndarray
+            and type(ys) is ndarray
+            and xs.dtype == float64
+            and ys.dtype == float64
+            and xs.shape == shapes[-2]
+            and ys.shape == shapes[-1]
+            and len(params) == len(names)
+            and (s0 is None or (type(s0) is ndarray and s0.dtype == float64 and s0.shape == zeros.shape))
+        )
         if fast:
             parts = [params[name] for name in names]
-            fast = all(type(part) is ndarray and part.dtype == float64 and part.shape == shape
-                       for part, shape in zip(parts, shapes))
+            fast = all(
+                type(part) is ndarray and part.dtype == float64 and part.shape == shape
+                for part, shape in zip(parts, shapes)
+            )
     except (TypeError, KeyError):
         fast = False
     if fast:
@@ -127,8 +144,8 @@ def flat_arguments(spec: RNNSpec, params: Mapping[str, Any], xs: Any, ys: Any, s
     p, q = parameters.size, parameters.size + spec.state_size
     rows[:, :p] = parameters
     rows[:, p:q] = s0_b
-    rows[:, q:q + xs_b[0].size] = xs_b.reshape(B, -1)
-    rows[:, q + xs_b[0].size:] = ys_b.reshape(B, -1)
+    rows[:, q : q + xs_b[0].size] = xs_b.reshape(B, -1)
+    rows[:, q + xs_b[0].size :] = ys_b.reshape(B, -1)
     return rows, batched
 
 

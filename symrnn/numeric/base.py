@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -39,13 +40,16 @@ def refuse_slow_compile(spec: RNNSpec, backend: str) -> None:
         raise SymRNNError(
             f"compiling the unrolled program with backend {backend!r} for z={spec.z}, n={spec.n} would take "
             f"about {seconds:.0f} s ({program_terms(spec):,} scalar terms; limit {COMPILE_SECONDS_LIMIT:.0f} s); "
-            "use backend 'matrix' or 'scan' (they compile one step, for any z), 'auto', or pass allow_slow=True")
+            "use backend 'matrix' or 'scan' (they compile one step, for any z), 'auto', or pass allow_slow=True"
+        )
 
 
 def overflow_error(detail: str) -> ValueError:
     """The one error every backend raises when float64 evaluation overflows."""
-    return ValueError(f"floating-point overflow while evaluating the compiled RNN ({detail}); "
-                      "scale the inputs or parameters down")
+    return ValueError(
+        f"floating-point overflow while evaluating the compiled RNN ({detail}); "
+        "scale the inputs or parameters down"
+    )
 
 
 def output_layout(spec: RNNSpec) -> list[tuple[str, int, int, tuple[int, ...]]]:
@@ -68,10 +72,14 @@ def unpack(spec: RNNSpec, layout: list, out: np.ndarray, batched: bool) -> tuple
         return float(row[0]), {name: row[start:stop].reshape(shape) for name, start, stop, shape in layout}
     out = out.reshape(1, -1) if out.ndim == 1 else out
     B = out.shape[0]
-    return out[:, 0].copy(), {name: out[:, start:stop].reshape((B, *shape)) for name, start, stop, shape in layout}
+    return out[:, 0].copy(), {
+        name: out[:, start:stop].reshape((B, *shape)) for name, start, stop, shape in layout
+    }
 
 
-def reduced(J: Any, grads: dict[str, np.ndarray], reduce: str, batched: bool) -> tuple[Any, dict[str, np.ndarray]]:
+def reduced(
+    J: Any, grads: dict[str, np.ndarray], reduce: str, batched: bool
+) -> tuple[Any, dict[str, np.ndarray]]:
     """Per-sequence results summed (``"sum"``) or averaged (``"mean"``) over the batch; ``"none"`` keeps them."""
     if reduce == "none" or not batched:
         return J, grads
@@ -107,7 +115,9 @@ class CompiledRNN:
 
         return compiled_markdown(self)
 
-    def __call__(self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None) -> tuple[Any, dict[str, np.ndarray]]:
+    def __call__(
+        self, params: Mapping[str, Any], xs: Any, ys: Any, s0: Any = None
+    ) -> tuple[Any, dict[str, np.ndarray]]:
         J, grads, batched = self.evaluate(params, xs, ys, s0)
         return reduced(J, grads, self.reduce, batched)
 

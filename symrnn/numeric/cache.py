@@ -11,6 +11,7 @@ Layout under :func:`cache_directory` (safe to delete at any time; everything is 
 
 The directory is ``$SYMRNN_CACHE_DIR`` when set, else the user's cache directory + ``symrnn/kernels``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,9 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 ENVIRONMENT_VARIABLE = "SYMRNN_CACHE_DIR"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -108,8 +109,9 @@ def _purge_numba_cache(module_path: Path) -> None:
 _LOADED: dict[str, ModuleType] = {}
 
 
-def load_module(source: str, spec_key: str | None = None, *, check: Callable[[ModuleType], None] | None = None
-                ) -> ModuleType:
+def load_module(
+    source: str, spec_key: str | None = None, *, check: Callable[[ModuleType], None] | None = None
+) -> ModuleType:
     """Import the generated module ``source`` from the cache directory (storing it first).
 
     Numba compiles the module's ``cache=True`` functions at import (explicit signatures), loading machine

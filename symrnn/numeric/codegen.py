@@ -1,4 +1,5 @@
 """Standalone code generation: a readable Python module of the loss and its gradients that imports only NumPy."""
+
 from __future__ import annotations
 
 from ..spec import RNNSpec
@@ -37,16 +38,20 @@ def _describe(spec: RNNSpec) -> str:
     if activation == "custom":  # show the function as printed code, never the user's own text
         body = functions_source(spec).splitlines()[2].strip().removeprefix("return ").removesuffix(" + 0 * u")
         activation = f"custom, f(u) = {body}"
-    return (f"RNNSpec(cell={spec.cell_name}, z={spec.z}, e={spec.e}, n={spec.n}, m={spec.m}, "
-            f"activation={activation}, loss={spec.loss}, bias={spec.bias}, "
-            f"initial_state_parameter={spec.initial_state_parameter})")
+    return (
+        f"RNNSpec(cell={spec.cell_name}, z={spec.z}, e={spec.e}, n={spec.n}, m={spec.m}, "
+        f"activation={activation}, loss={spec.loss}, bias={spec.bias}, "
+        f"initial_state_parameter={spec.initial_state_parameter})"
+    )
 
 
 def _entry_point(spec: RNNSpec) -> str:
     names = [name for name in core_parameters(spec) if name not in ("xs", "ys", "s0")]
     arguments = ", ".join(names)
     gradient_keys = ", ".join(spec.parameter_names)
-    checks = "\n".join(f'    {name} = _array("{name}", params["{name}"], {spec.shapes[name]})' for name in names)
+    checks = "\n".join(
+        f'    {name} = _array("{name}", params["{name}"], {spec.shapes[name]})' for name in names
+    )
     return f'''
 
 def loss_and_grad(params, xs, ys, s0=None):
@@ -127,7 +132,12 @@ def generate_module(spec: RNNSpec, *, backend: str = "numpy") -> str:
         f"Model: {spec.cell_definition.description}; ŷ_t = V h_t{' + c' if spec.bias else ''}, "
         f"J = Σ_t J_t ({spec.loss}), t = 1..z for any z.\n"
         f"Shapes: {shapes}; xs (z, e), ys (z, m), s0 (n,); a leading batch axis B on xs, ys (and s0)\n"
-        f"gives per-sequence results: J (B,), each gradient (B, *shape). Imports only NumPy.\n")
+        f"gives per-sequence results: J (B,), each gradient (B, *shape). Imports only NumPy.\n"
+    )
     constants = f"N = {spec.state_size}\nE = {spec.e}\nM = {spec.m}\n"
-    return (f'"""{docstring}"""\nimport numpy\n\n{constants}\n\n' + module_body(spec) + _VALIDATION
-            + _entry_point(spec))
+    return (
+        f'"""{docstring}"""\nimport numpy\n\n{constants}\n\n'
+        + module_body(spec)
+        + _VALIDATION
+        + _entry_point(spec)
+    )

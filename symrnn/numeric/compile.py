@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..spec import RNNSpec
 from .auto import compile_auto
@@ -16,12 +16,18 @@ from .unrolled import compile_unrolled
 __all__ = ["BACKENDS", "CompiledRNN", "compile_spec"]
 
 BUILDERS: dict[str, Callable[..., CompiledRNN]] = {
-    "numpy": compile_unrolled, "llvm": compile_llvm, "matrix": compile_matrix_backend,
-    "scan": compile_scan, "auto": compile_auto, "loop": compile_loop,
+    "numpy": compile_unrolled,
+    "llvm": compile_llvm,
+    "matrix": compile_matrix_backend,
+    "scan": compile_scan,
+    "auto": compile_auto,
+    "loop": compile_loop,
 }
 
 
-def compile_spec(spec: RNNSpec, *, backend: str = "auto", reduce: str = "none", allow_slow: bool = False) -> CompiledRNN:
+def compile_spec(
+    spec: RNNSpec, *, backend: str = "auto", reduce: str = "none", allow_slow: bool = False
+) -> CompiledRNN:
     """Compile the loss and every gradient of ``spec`` into one batched function.
 
     Args:
@@ -51,8 +57,10 @@ def compile_spec(spec: RNNSpec, *, backend: str = "auto", reduce: str = "none", 
     if spec.truncation is not None and spec.truncation < spec.z:
         # Truncated BPTT is compiled from its (t, k) terms: only the unrolled NumPy form exists.
         if backend not in ("auto", "numpy") or reduce != "none":
-            raise ValueError(f"a truncated spec (truncation={spec.truncation} < z={spec.z}) compiles with "
-                             "backend 'numpy' or 'auto' and reduce 'none' only")
+            raise ValueError(
+                f"a truncated spec (truncation={spec.truncation} < z={spec.z}) compiles with "
+                "backend 'numpy' or 'auto' and reduce 'none' only"
+            )
         from ..truncation import compile_truncated
 
         return compile_truncated(spec)

@@ -9,6 +9,7 @@ Lookup order: ``<cache dir>/costmodel-<machine>.json`` (written by the benchmark
 per-machine calibration) then the copy shipped with the package (measured on the development machine).
 Compile times measured in the same run give :func:`estimate_compile_seconds`.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,7 +1,9 @@
 """Central finite differences of the reference loss, for every cell: a derivative-free oracle (NumPy only)."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,11 +21,18 @@ __all__ = ["DEFAULT_STEP", "central_difference_gradients"]
 DEFAULT_STEP = 1e-6
 
 
-def central_difference_gradients(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLike,
-                                 s0: Any = None, *, activation: Activation = "tanh",
-                                 loss: str = "sse", step: float = DEFAULT_STEP,
-                                 initial_state_gradient: bool = False,
-                                 cell: str = "rnn") -> dict[str, NDArray[np.float64]]:
+def central_difference_gradients(
+    params: Mapping[str, ArrayLike | None],
+    xs: ArrayLike,
+    ys: ArrayLike,
+    s0: Any = None,
+    *,
+    activation: Activation = "tanh",
+    loss: str = "sse",
+    step: float = DEFAULT_STEP,
+    initial_state_gradient: bool = False,
+    cell: str = "rnn",
+) -> dict[str, NDArray[np.float64]]:
     """Each gradient entry as ``(J(θ + h) − J(θ − h)) / 2h`` of ``reference.forward(...)["J"]``.
 
     A shared parameter is perturbed for all sequences of a batch at once: each sequence's loss depends

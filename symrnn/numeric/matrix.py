@@ -1,7 +1,9 @@
 """Matrix-level NumPy source for any cell: the engine's matrix program printed as batched matmuls over time."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import sympy
@@ -82,16 +84,22 @@ def functions_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str
         value = rule.function(u)
         if rule.name == "sigmoid":
             value = sympy.Rational(1, 2) * (1 + sympy.tanh(u / 2))  # σ(u) exactly, no overflow
-        blocks.append(f"def phi_{function}(u):\n{INDENT}\"\"\"{name}, element-wise.\"\"\"\n"
-                      f"{INDENT}return {printer.doprint(value)} + 0 * u\n")
+        blocks.append(
+            f'def phi_{function}(u):\n{INDENT}"""{name}, element-wise."""\n'
+            f"{INDENT}return {printer.doprint(value)} + 0 * u\n"
+        )
         prime = rule.derivative(u)
         if rule.name == "sigmoid":
             prime = value * (1 - value)
-        blocks.append(f"def phi_{function}_prime(u):\n{INDENT}\"\"\"Its derivative, element-wise.\"\"\"\n"
-                      f"{INDENT}return {printer.doprint(prime)} + 0 * u\n")
+        blocks.append(
+            f'def phi_{function}_prime(u):\n{INDENT}"""Its derivative, element-wise."""\n'
+            f"{INDENT}return {printer.doprint(prime)} + 0 * u\n"
+        )
         if rule.derivative_of_output is not None:
-            blocks.append(f"def phi_{function}_prime_out(s):\n{INDENT}\"\"\"Its derivative written through the "
-                          f"output s.\"\"\"\n{INDENT}return {printer.doprint(rule.derivative_of_output(y))} + 0 * s\n")
+            blocks.append(
+                f'def phi_{function}_prime_out(s):\n{INDENT}"""Its derivative written through the '
+                f'output s."""\n{INDENT}return {printer.doprint(rule.derivative_of_output(y))} + 0 * s\n'
+            )
     return "\n\n".join(blocks)
 
 
@@ -112,6 +120,7 @@ class _Coder:
 
     def array(self, node: Tensor, t: str | None) -> str:
         """Name, adjoint or g_t as an indexed array (whole time axis when ``t`` is None)."""
+
         def at(name: str, offset: str = "") -> str:
             return name if t is None else f"{name}[{t}{offset}]"
 
@@ -237,15 +246,21 @@ def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
     program = program or matrix_program(spec)
     coder = _Coder(spec, program)
     cell, n = program.cell, spec.n
-    arguments = ", ".join(f"P_{name}" if name not in ("xs", "ys", "s0") else name for name in core_parameters(spec))
-    lines = [f"def forward_backward({arguments}):",
-             f'{INDENT}"""Loss and per-sequence gradients: xs (B, z, e), ys (B, z, m), s0 (B, {spec.state_size}) '
-             f'-> (J (B,), gradients)."""',
-             f"{INDENT}B, z = xs.shape[0], xs.shape[1]",
-             f"{INDENT}X = xs.transpose(1, 0, 2)"]
+    arguments = ", ".join(
+        f"P_{name}" if name not in ("xs", "ys", "s0") else name for name in core_parameters(spec)
+    )
+    lines = [
+        f"def forward_backward({arguments}):",
+        f'{INDENT}"""Loss and per-sequence gradients: xs (B, z, e), ys (B, z, m), s0 (B, {spec.state_size}) '
+        f'-> (J (B,), gradients)."""',
+        f"{INDENT}B, z = xs.shape[0], xs.shape[1]",
+        f"{INDENT}X = xs.transpose(1, 0, 2)",
+    ]
     for k, state in enumerate(cell.states):
-        lines += [f"{INDENT}S_{state} = numpy.empty((z + 1, B, {n}))",
-                  f"{INDENT}S_{state}[0] = s0[:, {k * n}:{(k + 1) * n}]"]
+        lines += [
+            f"{INDENT}S_{state} = numpy.empty((z + 1, B, {n}))",
+            f"{INDENT}S_{state}[0] = s0[:, {k * n}:{(k + 1) * n}]",
+        ]
     loop: list[str] = []
     for name, expression in program.equations:
         target = f"S_{name}[t + 1]" if name in coder.states else f"F_{name}[t]"
@@ -255,8 +270,10 @@ def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
         if name not in coder.states:
             lines.append(f"{INDENT}F_{name} = numpy.empty((z, B, {coder.rows[name]}))")
         if static and dynamic:
-            lines.append(f"{INDENT}H_{name} = numpy.zeros((z, B, {coder.rows[name]})) + "
-                         + " + ".join(coder.code(term, None) for term in static))
+            lines.append(
+                f"{INDENT}H_{name} = numpy.zeros((z, B, {coder.rows[name]})) + "
+                + " + ".join(coder.code(term, None) for term in static)
+            )
             loop.append(f"{target} = H_{name}[t] + " + " + ".join(coder.code(term, "t") for term in dynamic))
         elif static and name not in coder.states:
             lines.append(f"{INDENT}F_{name}[:] = " + " + ".join(coder.code(term, None) for term in static))
@@ -267,8 +284,10 @@ def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
         lines += [2 * INDENT + line for line in loop]
     output = coder.array(Name(cell.output), None)
     plus_c = " + P_c" if spec.bias else ""
-    lines += [f"{INDENT}yhat = {output} @ P_V.T{plus_c}",
-              f"{INDENT}J_t, G = loss_terms(yhat, ys.transpose(1, 0, 2))"]
+    lines += [
+        f"{INDENT}yhat = {output} @ P_V.T{plus_c}",
+        f"{INDENT}J_t, G = loss_terms(yhat, ys.transpose(1, 0, 2))",
+    ]
     for equation in program.adjoints:
         lines.append(f"{INDENT}A_{equation.name} = numpy.zeros((z, B, {coder.rows[equation.name]}))")
     back: list[str] = []
@@ -283,7 +302,9 @@ def core_source(spec: RNNSpec, program: MatrixProgram | None = None) -> str:
         parts = []
         for state in cell.states:
             node = program.initial[state]
-            parts.append(f"numpy.zeros((B, {n})) + " + ("0.0" if isinstance(node, Constant) else coder.code(node, "0")))
+            parts.append(
+                f"numpy.zeros((B, {n})) + " + ("0.0" if isinstance(node, Constant) else coder.code(node, "0"))
+            )
         lines.append(f"{INDENT}gradients['s0'] = numpy.concatenate([{', '.join(parts)}], axis=-1)")
     lines.append(f"{INDENT}return J_t.sum(axis=0), gradients")
     return "\n".join(lines) + "\n"
@@ -341,7 +362,7 @@ def compile_matrix(spec: RNNSpec) -> tuple[Callable, str]:
 
     source = "import numpy\n\n\n" + module_body(spec)
     namespace: dict = {"numpy": numpy, "__name__": f"symrnn_matrix_{spec.cell_name}_{spec.activation_name}"}
-    exec(compile(source, "<symrnn matrix backend>", "exec"), namespace)  # noqa: S102 - our own printed code
+    exec(compile(source, "<symrnn matrix backend>", "exec"), namespace)
     return namespace["forward_backward"], source
 
 
@@ -384,7 +405,7 @@ def loss_source(spec: RNNSpec, *, vectorised: bool | None = None) -> str:
     replacements, reduced = sympy.cse(outputs, symbols=sympy.numbered_symbols("common_"), order="none")
     lines = [
         "def loss_terms(yhat, y):",
-        f"{INDENT}\"\"\"J_t = {spec.loss} loss and g_t = ∂J_t/∂ŷ_t, acting on the last axis (size m = {m}).\"\"\"",
+        f'{INDENT}"""J_t = {spec.loss} loss and g_t = ∂J_t/∂ŷ_t, acting on the last axis (size m = {m})."""',
         f"{INDENT}{', '.join(map(str, yhat))}, = numpy.moveaxis(yhat, -1, 0)",
         f"{INDENT}{', '.join(map(str, y))}, = numpy.moveaxis(y, -1, 0)",
     ]
@@ -397,5 +418,3 @@ def loss_source(spec: RNNSpec, *, vectorised: bool | None = None) -> str:
     lines.append(f"{INDENT}J_t = {array(reduced[0])}")
     lines.append(f"{INDENT}return J_t, numpy.stack([{components}], axis=-1)")
     return "\n".join(lines) + "\n"
-
-

@@ -1,18 +1,27 @@
 """Hand-written NumPy BPTT for the rnn, lstm and gru cells: an independent oracle (no SymPy)."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, NamedTuple, Union
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ACTIVATIONS", "CELLS", "LOSSES", "RELATIVE_ERROR_FLOOR", "forward", "loss_and_gradients",
-           "relative_error"]
+__all__ = [
+    "ACTIVATIONS",
+    "CELLS",
+    "LOSSES",
+    "RELATIVE_ERROR_FLOOR",
+    "forward",
+    "loss_and_gradients",
+    "relative_error",
+]
 
 Array = NDArray[np.float64]
 Elementwise = Callable[[Array], Array]
 ActivationPair = tuple[Elementwise, Elementwise]
-Activation = Union[str, ActivationPair]
+Activation = str | ActivationPair
 
 # Denominator floor of relative_error: two all-zero gradients agree instead of dividing 0 by 0.
 RELATIVE_ERROR_FLOOR = 1e-12
@@ -131,8 +140,8 @@ def _lstm_step(p: _Prepared, x_t: Array, state_prev: Array) -> tuple[Array, Save
     n = p.n
     h_prev, c_prev = state_prev[:, :n], state_prev[:, n:]
     a = _input_side(p, x_t) + _state_side(p, h_prev)  # (B, 4n)
-    i, f = _sigmoid(a[:, :n]), _sigmoid(a[:, n:2 * n])
-    g, o = np.tanh(a[:, 2 * n:3 * n]), _sigmoid(a[:, 3 * n:])
+    i, f = _sigmoid(a[:, :n]), _sigmoid(a[:, n : 2 * n])
+    g, o = np.tanh(a[:, 2 * n : 3 * n]), _sigmoid(a[:, 3 * n :])
     c = f * c_prev + i * g
     tanh_c = np.tanh(c)
     h = o * tanh_c
@@ -147,8 +156,9 @@ def _lstm_vjp(p: _Prepared, state_prev: Array, saved: Saved, state_bar: Array) -
     o_bar = h_bar * tanh_c  # h = o ⊙ tanh(c)
     c_bar = c_bar + h_bar * o * (1.0 - tanh_c**2)  # c feeds h_t and (below) c_{t+1}: the additive path
     i_bar, g_bar, f_bar = c_bar * g, c_bar * i, c_bar * c_prev  # c = f ⊙ c_prev + i ⊙ g
-    a_bar = np.concatenate([i_bar * i * (1.0 - i), f_bar * f * (1.0 - f), g_bar * (1.0 - g**2),
-                            o_bar * o * (1.0 - o)], axis=1)  # through σ, σ, tanh, σ
+    a_bar = np.concatenate(
+        [i_bar * i * (1.0 - i), f_bar * f * (1.0 - f), g_bar * (1.0 - g**2), o_bar * o * (1.0 - o)], axis=1
+    )  # through σ, σ, tanh, σ
     h_prev_bar = a_bar @ p.params["U"]
     return np.concatenate([h_prev_bar, c_bar * f], axis=1), a_bar, a_bar
 
@@ -158,10 +168,10 @@ def _gru_step(p: _Prepared, x_t: Array, h_prev: Array) -> tuple[Array, Saved]:
     n = p.n
     a_x, a_h = _input_side(p, x_t), _state_side(p, h_prev)  # (B, 3n) each
     r = _sigmoid(a_x[:, :n] + a_h[:, :n])
-    z = _sigmoid(a_x[:, n:2 * n] + a_h[:, n:2 * n])
-    candidate = np.tanh(a_x[:, 2 * n:] + r * a_h[:, 2 * n:])
+    z = _sigmoid(a_x[:, n : 2 * n] + a_h[:, n : 2 * n])
+    candidate = np.tanh(a_x[:, 2 * n :] + r * a_h[:, 2 * n :])
     h = (1.0 - z) * candidate + z * h_prev
-    return h, {"r": r, "z": z, "n": candidate, "_a_hn": a_h[:, 2 * n:]}
+    return h, {"r": r, "z": z, "n": candidate, "_a_hn": a_h[:, 2 * n :]}
 
 
 def _gru_vjp(p: _Prepared, h_prev: Array, saved: Saved, h_bar: Array) -> tuple[Array, Array, Array]:
@@ -220,10 +230,14 @@ def _as_float_array(name: str, value: Any) -> Array:
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError):
-            raise TypeError(f"{name} must hold real numbers; got objects that do not convert to float") from None
+            raise TypeError(
+                f"{name} must hold real numbers; got objects that do not convert to float"
+            ) from None
     elif kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}; "
-                        f"convert it with numpy.asarray(..., dtype=float)")
+        raise TypeError(
+            f"{name} must hold real numbers, got dtype {array.dtype}; "
+            f"convert it with numpy.asarray(..., dtype=float)"
+        )
     array = np.array(array, dtype=np.float64)  # always a private copy
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or inf")
@@ -246,24 +260,32 @@ def _resolve_cell(cell: Any) -> _Cell:
 def _resolve_activation(activation: Any) -> ActivationPair:
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} "
-                             f"or pass a pair (f, f_prime) of NumPy callables")
+            raise ValueError(
+                f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)} "
+                f"or pass a pair (f, f_prime) of NumPy callables"
+            )
         return ACTIVATIONS[activation]
     if isinstance(activation, (tuple, list)) and len(activation) == 2 and all(map(callable, activation)):
         f, f_prime = activation
         return _elementwise("activation f", f), _elementwise("activation f_prime", f_prime)
-    raise TypeError(f"activation must be one of {', '.join(ACTIVATIONS)} or a pair (f, f_prime) of "
-                    f"NumPy callables, got {activation!r}")
+    raise TypeError(
+        f"activation must be one of {', '.join(ACTIVATIONS)} or a pair (f, f_prime) of "
+        f"NumPy callables, got {activation!r}"
+    )
 
 
 def _elementwise(name: str, function: Elementwise) -> Elementwise:
     """Wrap a user callable so that a non-elementwise result is reported instead of broadcast."""
+
     def checked(u: Array) -> Array:
         value = np.asarray(function(u), dtype=np.float64)
         if value.shape != u.shape:
-            raise ValueError(f"{name} returned shape {value.shape} for an input of shape {u.shape}; "
-                             f"it must act elementwise")
+            raise ValueError(
+                f"{name} returned shape {value.shape} for an input of shape {u.shape}; "
+                f"it must act elementwise"
+            )
         return value
+
     return checked
 
 
@@ -293,45 +315,74 @@ def _initial_state(cell: _Cell, s0: Any, B: int, n: int, batched: bool) -> Array
     if s0 is None:
         return np.zeros((B, len(cell.states) * n))
     names = " and ".join(f"{name}0" for name in cell.states)
-    if (isinstance(s0, (str, bytes, Mapping)) or not hasattr(s0, "__len__") or len(s0) != len(cell.states)
-            or any(value is not None and np.ndim(value) == 0 for value in s0)):  # one state, not a pair
+    if (
+        isinstance(s0, (str, bytes, Mapping))
+        or not hasattr(s0, "__len__")
+        or len(s0) != len(cell.states)
+        or any(value is not None and np.ndim(value) == 0 for value in s0)
+    ):  # one state, not a pair
         pair = ", ".join(f"{name}0" for name in cell.states)
-        raise ValueError(f"s0 must be a pair ({pair}) for this cell, {names} each of shape (n,) or (B, n), "
-                         f"or None for zeros")
-    return np.concatenate([_one_state(f"s0[{k}] ({name}0)", value, B, n, batched)
-                           for k, (name, value) in enumerate(zip(cell.states, s0))], axis=1)
+        raise ValueError(
+            f"s0 must be a pair ({pair}) for this cell, {names} each of shape (n,) or (B, n), "
+            f"or None for zeros"
+        )
+    return np.concatenate(
+        [
+            _one_state(f"s0[{k}] ({name}0)", value, B, n, batched)
+            for k, (name, value) in enumerate(zip(cell.states, s0))
+        ],
+        axis=1,
+    )
 
 
-def _prepare(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLike, s0: Any,
-             activation: Activation, loss: str, cell: str = "rnn") -> _Prepared:
+def _prepare(
+    params: Mapping[str, ArrayLike | None],
+    xs: ArrayLike,
+    ys: ArrayLike,
+    s0: Any,
+    activation: Activation,
+    loss: str,
+    cell: str = "rnn",
+) -> _Prepared:
     """Validate every argument and bring the data to a leading batch axis."""
     cell_rows = _resolve_cell(cell)
     f, f_prime = _resolve_activation(activation)
     if cell != "rnn" and not (isinstance(activation, str) and activation == "tanh"):
-        raise ValueError(f"cell={cell!r} uses PyTorch's fixed sigmoid gates and tanh; leave activation at "
-                         f"its default 'tanh' (got {activation!r})")
+        raise ValueError(
+            f"cell={cell!r} uses PyTorch's fixed sigmoid gates and tanh; leave activation at "
+            f"its default 'tanh' (got {activation!r})"
+        )
     loss_value, loss_gradient = _resolve_loss(loss)
     allowed = cell_rows.parameters
     if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict with keys {', '.join(allowed)} (W unless e = 0, U and V "
-                        f"required), got {type(params).__name__}")
+        raise TypeError(
+            f"params must be a dict with keys {', '.join(allowed)} (W unless e = 0, U and V "
+            f"required), got {type(params).__name__}"
+        )
     unknown = sorted(str(key) for key in params if key not in allowed)
     if unknown:
-        raise ValueError(f"params has unknown key(s) {', '.join(unknown)}; allowed for cell={cell!r}: "
-                         f"{', '.join(allowed)}")
+        raise ValueError(
+            f"params has unknown key(s) {', '.join(unknown)}; allowed for cell={cell!r}: {', '.join(allowed)}"
+        )
     G = cell_rows.gates
     rows = "n" if G == 1 else f"{G}n"
     missing = [key for key in ("U", "V") if params.get(key) is None]
     if missing:
-        raise ValueError(f"params is missing {', '.join(missing)}; W ({rows},e) (unless e = 0), U ({rows},n) "
-                         f"and V (m,n) are required")
-    P = {key: _as_float_array(f"params[{key!r}]", value) for key, value in params.items() if value is not None}
+        raise ValueError(
+            f"params is missing {', '.join(missing)}; W ({rows},e) (unless e = 0), U ({rows},n) "
+            f"and V (m,n) are required"
+        )
+    P = {
+        key: _as_float_array(f"params[{key!r}]", value) for key, value in params.items() if value is not None
+    }
     U, V = P["U"], P["V"]
     if "W" in P:
         W = P["W"]
         if W.ndim != 2 or W.shape[0] == 0 or W.shape[0] % G:
-            raise ValueError(f"params['W'] must be a 2-D array of shape ({rows}, e) with n >= 1 and e >= 0, "
-                             f"got shape {W.shape}")
+            raise ValueError(
+                f"params['W'] must be a 2-D array of shape ({rows}, e) with n >= 1 and e >= 0, "
+                f"got shape {W.shape}"
+            )
         n, e = W.shape[0] // G, W.shape[1]
         where_n = "n = W.shape[0]" if G == 1 else f"n = W.shape[0] / {G}"
     else:
@@ -341,8 +392,9 @@ def _prepare(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLik
         W, where_n = np.zeros((G * n, 0)), "n = U.shape[1]"
     _require_shape("params['U']", U, (G * n, n), f"({rows}, n) with {where_n}")
     if V.ndim != 2 or V.shape[1] != n or V.shape[0] == 0:
-        raise ValueError(f"params['V'] must have shape (m, n) with n = {n} (from {where_n.split(' = ')[1]}), "
-                         f"got {V.shape}")
+        raise ValueError(
+            f"params['V'] must have shape (m, n) with n = {n} (from {where_n.split(' = ')[1]}), got {V.shape}"
+        )
     m = V.shape[0]
     for key in ("b", "b_U"):
         if key in P:
@@ -359,11 +411,14 @@ def _prepare(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLik
     if B == 0 or z == 0:
         raise ValueError(f"xs must hold at least one sequence of at least one step, got shape {x.shape}")
     if "W" not in P and params.get("W", None) is None and x.shape[2] != 0:
-        raise ValueError(f"params is missing W; W ({rows}, e) is required unless e = 0 "
-                         f"(xs of shape (z, 0), autonomous system)")
+        raise ValueError(
+            f"params is missing W; W ({rows}, e) is required unless e = 0 "
+            f"(xs of shape (z, 0), autonomous system)"
+        )
     if x.shape[2] != e:
-        raise ValueError(f"xs has {x.shape[2]} inputs per step but params['W'] has shape ({rows}, e) = "
-                         f"{W.shape}")
+        raise ValueError(
+            f"xs has {x.shape[2]} inputs per step but params['W'] has shape ({rows}, e) = {W.shape}"
+        )
     y = _as_float_array("ys", ys)
     _require_shape("ys", y, (B, z, m) if batched else (z, m), "(B, z, m)" if batched else "(z, m)")
     y = y if batched else y[np.newaxis]
@@ -389,7 +444,7 @@ def _run(p: _Prepared) -> _Trace:
     for t in range(1, z + 1):
         states[:, t], saved_t = p.cell.step(p, p.xs[:, t - 1], states[:, t - 1])
         saved.append(saved_t)
-    yhat = states[:, 1:, :p.n] @ V.T + c  # ŷ_t = V s_t + c (V h_t + c for the gated cells)
+    yhat = states[:, 1:, : p.n] @ V.T + c  # ŷ_t = V s_t + c (V h_t + c for the gated cells)
     return _Trace(states, saved, yhat, p.loss_value(yhat, p.ys))
 
 
@@ -398,7 +453,7 @@ def _run_forward(p: _Prepared) -> dict[str, Array]:
     trace = _run(p)
     values = {role: np.stack([saved_t[role] for saved_t in trace.saved], axis=1) for role in p.cell.roles}
     for k, name in enumerate(p.cell.states):
-        values[name] = trace.states[:, :, k * p.n:(k + 1) * p.n]
+        values[name] = trace.states[:, :, k * p.n : (k + 1) * p.n]
     return {**values, "yhat": trace.yhat, "J_t": trace.J_t, "J": trace.J_t.sum(axis=1)}
 
 
@@ -406,8 +461,16 @@ def _squeeze(values: dict[str, Array], batched: bool) -> dict[str, Any]:
     return values if batched else {key: value[0] for key, value in values.items()}
 
 
-def forward(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLike, s0: Any = None,
-            *, activation: Activation = "tanh", loss: str = "sse", cell: str = "rnn") -> dict[str, Any]:
+def forward(
+    params: Mapping[str, ArrayLike | None],
+    xs: ArrayLike,
+    ys: ArrayLike,
+    s0: Any = None,
+    *,
+    activation: Activation = "tanh",
+    loss: str = "sse",
+    cell: str = "rnn",
+) -> dict[str, Any]:
     """Run the network for t = 1..z: a cell, then the output layer ``ŷ_t = V h_t + c`` and the loss.
 
     Cells (``h_t`` is ``s_t`` for ``"rnn"``; σ is the logistic sigmoid; ``⊙`` the elementwise product):
@@ -457,9 +520,10 @@ def _full_adjoints(p: _Prepared, trace: _Trace, g: Array) -> tuple[Array, Array,
     a_x_bar, a_h_bar = np.empty((B, z, p.W.shape[0])), np.empty((B, z, p.W.shape[0]))
     state_bar = np.zeros_like(p.s0)  # ∂J_{>z}/∂state_z = 0: nothing follows the last step
     for t in range(z, 0, -1):
-        state_bar[:, :p.n] += g[:, t - 1] @ V  # δ_t = Vᵀ g_t + (what flowed back from step t + 1)
+        state_bar[:, : p.n] += g[:, t - 1] @ V  # δ_t = Vᵀ g_t + (what flowed back from step t + 1)
         state_bar, a_x_bar[:, t - 1], a_h_bar[:, t - 1] = p.cell.vjp(
-            p, trace.states[:, t - 1], trace.saved[t - 1], state_bar)
+            p, trace.states[:, t - 1], trace.saved[t - 1], state_bar
+        )
     return a_x_bar, a_h_bar, state_bar
 
 
@@ -471,7 +535,7 @@ def _truncated_adjoints(p: _Prepared, trace: _Trace, g: Array, tau: int) -> tupl
     s0_bar = np.zeros_like(p.s0)
     for t in range(1, z + 1):
         state_bar = np.zeros_like(p.s0)
-        state_bar[:, :p.n] = g[:, t - 1] @ V  # ∂J_t/∂state_t
+        state_bar[:, : p.n] = g[:, t - 1] @ V  # ∂J_t/∂state_t
         for k in range(t, max(1, t - tau + 1) - 1, -1):  # the (t, k) terms with t − k < τ
             state_bar, a_x_k, a_h_k = p.cell.vjp(p, trace.states[:, k - 1], trace.saved[k - 1], state_bar)
             a_x_bar[:, k - 1] += a_x_k
@@ -481,10 +545,18 @@ def _truncated_adjoints(p: _Prepared, trace: _Trace, g: Array, tau: int) -> tupl
     return a_x_bar, a_h_bar, s0_bar
 
 
-def loss_and_gradients(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys: ArrayLike,
-                       s0: Any = None, *, activation: Activation = "tanh", loss: str = "sse",
-                       initial_state_gradient: bool = False, cell: str = "rnn",
-                       truncation: int | None = None) -> tuple[Any, dict[str, Array]]:
+def loss_and_gradients(
+    params: Mapping[str, ArrayLike | None],
+    xs: ArrayLike,
+    ys: ArrayLike,
+    s0: Any = None,
+    *,
+    activation: Activation = "tanh",
+    loss: str = "sse",
+    initial_state_gradient: bool = False,
+    cell: str = "rnn",
+    truncation: int | None = None,
+) -> tuple[Any, dict[str, Array]]:
     """The loss and its gradients by hand-written reverse-mode BPTT.
 
     For the vanilla cell, with ``g_t = ∂J_t/∂ŷ_t``, ``δ_t = ∂J/∂s_t = Vᵀ g_t + Uᵀ r_{t+1}`` and
@@ -521,8 +593,9 @@ def loss_and_gradients(params: Mapping[str, ArrayLike | None], xs: ArrayLike, ys
         if isinstance(truncation, (bool, np.bool_)) or not isinstance(truncation, (int, np.integer)):
             raise TypeError(f"truncation must be None or a positive integer, got {truncation!r}")
         if truncation < 1:
-            raise ValueError(f"truncation must be a positive integer (steps to back-propagate through), "
-                             f"got {truncation}")
+            raise ValueError(
+                f"truncation must be a positive integer (steps to back-propagate through), got {truncation}"
+            )
     p = _prepare(params, xs, ys, s0, activation, loss, cell)
     trace = _run(p)
     g = p.loss_gradient(trace.yhat, p.ys)  # g_t = ∂J_t/∂ŷ_t, (B, z, m)

@@ -1,8 +1,10 @@
 """Scan form for any z: one step and its vector-Jacobian product compiled from the symbols, looped numerically."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import sympy
@@ -15,7 +17,9 @@ from .arrays import validate_call
 from .base import CompiledRNN, overflow_error
 
 
-def _kernel(inputs: list[sympy.Symbol], definitions: dict, outputs: list[sympy.Expr]) -> Callable[[np.ndarray], np.ndarray]:
+def _kernel(
+    inputs: list[sympy.Symbol], definitions: dict, outputs: list[sympy.Expr]
+) -> Callable[[np.ndarray], np.ndarray]:
     """``rows (B, N) -> (B, K)``: SymEngine LLVM when installed, else a lambdified NumPy function.
 
     ``outputs`` may read the named ``definitions`` (in order); both compilers keep them as common
@@ -34,15 +38,23 @@ def _kernel(inputs: list[sympy.Symbol], definitions: dict, outputs: list[sympy.E
                 function.unsafe_real(rows[0], out[0])
                 return out
             return function(rows)
+
         return run
     used = _needed(definitions, outputs)
-    function = lambdify([inputs], outputs, modules="numpy", docstring_limit=0,
-                        cse=lambda expressions: (used, list(expressions)))
+    function = lambdify(
+        [inputs],
+        outputs,
+        modules="numpy",
+        docstring_limit=0,
+        cse=lambda expressions: (used, list(expressions)),
+    )
 
     def run_numpy(rows: np.ndarray) -> np.ndarray:
-        values = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in function(list(rows.T))],
-                                     np.empty(rows.shape[0]))[:-1]
+        values = np.broadcast_arrays(
+            *[np.asarray(v, dtype=np.float64) for v in function(list(rows.T))], np.empty(rows.shape[0])
+        )[:-1]
         return np.stack(values, axis=-1)
+
     return run_numpy
 
 
@@ -85,22 +97,22 @@ class ScanCompiled(CompiledRNN):
         state[0] = s0
         forward_columns = P + S + e
         for t in range(z):  # forward scan: state_t = step(state_{t-1}, x_t)
-            rows[:, P:P + S] = state[t]
-            rows[:, P + S:forward_columns] = xs[:, t]
+            rows[:, P : P + S] = state[t]
+            rows[:, P + S : forward_columns] = xs[:, t]
             state[t + 1] = self.forward_step(rows[:, :forward_columns])
         J, totals = np.zeros(B), np.zeros((B, P))
         rows[:, -S:] = 0.0  # nothing follows the last step
         for t in range(z - 1, -1, -1):  # reverse scan with the step's VJP
-            rows[:, P:P + S] = state[t]
-            rows[:, P + S:forward_columns] = xs[:, t]
-            rows[:, forward_columns:forward_columns + m] = ys[:, t]
+            rows[:, P : P + S] = state[t]
+            rows[:, P + S : forward_columns] = xs[:, t]
+            rows[:, forward_columns : forward_columns + m] = ys[:, t]
             out = self.backward_step(rows)
             J += out[:, 0]
-            rows[:, -S:] = out[:, 1:1 + S]
-            totals += out[:, 1 + S:]
+            rows[:, -S:] = out[:, 1 : 1 + S]
+            totals += out[:, 1 + S :]
         grads, position = {}, 0
         for name, value in arrays.items():
-            grads[name] = totals[:, position:position + value.size].reshape((B, *value.shape))
+            grads[name] = totals[:, position : position + value.size].reshape((B, *value.shape))
             position += value.size
         if spec.initial_state_parameter:
             grads["s0"] = rows[:, -S:].copy()  # ∂J/∂state_0

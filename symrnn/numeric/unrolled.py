@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import sympy
@@ -46,7 +47,7 @@ class UnrolledCompiled(CompiledRNN):
         for name in self.spec.parameter_names:
             shape = self.spec.shapes[name]
             size = int(np.prod(shape))
-            grads[name] = np.stack(outputs[position:position + size], axis=-1).reshape((B, *shape))
+            grads[name] = np.stack(outputs[position : position + size], axis=-1).reshape((B, *shape))
             position += size
         if not batched:
             return float(J[0]), {name: value[0] for name, value in grads.items()}, False
@@ -57,6 +58,11 @@ def compile_unrolled(spec: RNNSpec, *, reduce: str = "none") -> UnrolledCompiled
     """Lambdify the engine's entry-level program of ``spec`` (its named intermediates are the CSE)."""
     graph = unroll(spec, numeric=True)
     replacements, outputs = program(backward(graph))
-    function = lambdify([list(graph.inputs)], outputs, modules="numpy", cse=lambda _: (replacements, outputs),
-                        docstring_limit=0)
+    function = lambdify(
+        [list(graph.inputs)],
+        outputs,
+        modules="numpy",
+        cse=lambda _: (replacements, outputs),
+        docstring_limit=0,
+    )
     return UnrolledCompiled(spec, function, inspect.getsource(function), "numpy", reduce)
