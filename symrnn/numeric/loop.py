@@ -9,7 +9,9 @@ signatures, ``cache=True``; :mod:`symrnn.numeric.cache` keeps it on disk):
   straight into one gradient row (``reduce="sum"|"mean"``) or one row per sequence (``reduce="none"``),
   so the summed case allocates nothing of size B·z·n². Code size grows like n² per step, so it is used
   for narrow cells (:data:`SCALAR_MAX_N`).
-- **matrix** (the vanilla cell): matrix-level loops for wide n: BLAS for the matmuls (one GEMM over all
+- **matrix** (the vanilla cell only): a hand-written kernel, not yet printed from the engine's matrix
+  program (the one backward pass outside the engine and the oracle; tests hold it to the oracle at
+  1e-12; replacing it by code printed from ``symrnn.engine.vjp`` is open work): matrix-level loops for wide n: BLAS for the matmuls (one GEMM over all
   t for W x_t, V s_t, Vᵀ g_t and for the summed outer products), the recurrent matvecs per t, and the
   element-wise parts (activation, its derivative, the Hadamard product, the loss) fused in one loop.
 
@@ -99,7 +101,9 @@ def _straight_line(
     )
     printer, lines = _printer(), []
     expressions = [*reduced, *(v for _, v in replacements)]
-    used = set().union(*(sympy.sympify(e).free_symbols for e in expressions)) if outputs else set()
+    used = (
+        set().union(*(sympy.sympify(e, strict=True).free_symbols for e in expressions)) if outputs else set()
+    )
     names: dict[sympy.Symbol, sympy.Symbol] = {}
     for position, (symbol, element) in enumerate(loads.items()):
         if symbol in used:
@@ -109,7 +113,7 @@ def _straight_line(
     for symbol, expression in replacements:
         lines.append(f"{symbol} = {printer.doprint(expression.xreplace(names))}")
     for target, expression in zip(targets, reduced):
-        lines.append(f"{target} {printer.doprint(sympy.sympify(expression).xreplace(names))}")
+        lines.append(f"{target} {printer.doprint(sympy.sympify(expression, strict=True).xreplace(names))}")
     return lines
 
 
@@ -162,11 +166,11 @@ def scalar_source(program: StepProgram) -> str:
     parameters = {symbol: sympy.Symbol(f"p_{k}", real=True) for k, symbol in enumerate(program.parameters)}
     loads = {symbol: f"states[t, b, {k}]" for k, symbol in enumerate(program.state_prev)}
     loads |= {symbol: f"xs[b, t, {k}]" for k, symbol in enumerate(program.x)}
-    forward_outputs = [sympy.sympify(e).xreplace(parameters) for e in program.forward_outputs]
+    forward_outputs = [sympy.sympify(e, strict=True).xreplace(parameters) for e in program.forward_outputs]
     forward = _straight_line(forward_outputs, loads, [f"states[t + 1, b, {k}] =" for k in range(S)])
     loads |= {symbol: f"ys[b, t, {k}]" for k, symbol in enumerate(program.y)}
     loads |= {symbol: f"a[b, {k}]" for k, symbol in enumerate(program.adjoint)}
-    outputs = [sympy.sympify(e).xreplace(parameters) for e in program.backward_outputs]
+    outputs = [sympy.sympify(e, strict=True).xreplace(parameters) for e in program.backward_outputs]
     Q = len(outputs) - 1 - S
     targets = ["J_t =", *(f"a_prev[b, {k}] =" for k in range(S)), *(f"G[row, {k}] +=" for k in range(Q))]
     backward = _straight_line(outputs, loads, targets)
@@ -227,9 +231,9 @@ def _elementwise_source(spec: RNNSpec) -> str:
     prime = rule.derivative_of_output(s) if rule.derivative_of_output is not None else rule.derivative(u)
     text = (
         f"@njit(cache=True, nogil=True)\ndef f(u):\n{INDENT}return "
-        f"{printer.doprint(sympy.sympify(rule.function(u)))}\n\n\n"
+        f"{printer.doprint(sympy.sympify(rule.function(u), strict=True))}\n\n\n"
         f"@njit(cache=True, nogil=True)\ndef f_prime(u, s):\n{INDENT}return "
-        f"{printer.doprint(sympy.sympify(prime))}\n\n"
+        f"{printer.doprint(sympy.sympify(prime, strict=True))}\n\n"
     )
     if spec.m > VECTOR_LOSS_ABOVE:
         return text + _VECTOR_LOSSES[spec.loss]
