@@ -100,7 +100,10 @@ def test_oracle_loads_in_a_fresh_interpreter_without_sympy():
     "filename, allowed",
     [
         ("reference.py", {"__future__", "typing", "collections.abc", "numpy", "numpy.typing"}),
-        ("finite_diff.py", {"__future__", "typing", "collections.abc", "numpy", "numpy.typing", ".reference"}),
+        (
+            "finite_diff.py",
+            {"__future__", "typing", "collections.abc", "numpy", "numpy.typing", ".reference"},
+        ),
     ],
 )
 def test_oracle_imports_numpy_only(filename, allowed):
