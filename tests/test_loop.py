@@ -115,7 +115,9 @@ def test_matrix_generator_whole_vector_loss() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("activation, loss, bias", list(itertools.product(ACTIVATIONS, LOSSES, (True, False))))
+@pytest.mark.parametrize(
+    "activation, loss, bias", list(itertools.product(ACTIVATIONS, LOSSES, (True, False)))
+)
 def test_full_product_matches_oracle(activation: str, loss: str, bias: bool) -> None:
     spec = RNNSpec(
         z=3, e=2, n=3, m=2, activation=activation, loss=loss, bias=bias, initial_state_parameter=True
