@@ -10,12 +10,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "symrnn"
 
-# TODO(issue 12): formula/verify.py and formula/diagnose.py import each other (both inside functions);
-# the formula helper breaks it by moving the shared evaluation into a module both import. Remove this
-# entry then: the test fails as soon as the cycle is gone and the entry is stale.
-KNOWN_CYCLES = [
-    frozenset({"symrnn.formula.verify", "symrnn.formula.diagnose"}),
-]
+KNOWN_CYCLES: list[frozenset[str]] = []  # none: a new cycle fails the test
 
 # Lower layers never import these (imports point down: cli -> everything; check, formula, latex,
 # numeric, gradflow -> engine -> unroll -> cells -> rule tables).

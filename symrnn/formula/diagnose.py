@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import replace
+from typing import Any
 
 from ..spec import RNNSpec
 from . import tree as T
@@ -14,6 +17,10 @@ MAX_CANDIDATES = 400
 """Most single edits tried before the search gives up (each costs one check over z and sizes)."""
 DIAGNOSE_CPU_SECONDS = 4.0
 """Processor time a diagnosis may take; the search stops there (a verdict is never delayed by more)."""
+
+
+# The verifier's check_equation and layouts for the current diagnosis (set by diagnose()).
+_CHECKER: ContextVar[tuple[Callable[..., Any], tuple[str, ...]]] = ContextVar("symrnn_diagnose_checker")
 
 
 class _Budget:
@@ -34,9 +41,8 @@ def _holds(
     models: dict,
     notation: str = "notes",
 ) -> bool:
-    from .verify import LAYOUTS, check_equation
-
-    for layout in LAYOUTS:
+    check_equation, layouts = _CHECKER.get()
+    for layout in layouts:
         try:
             outcome = check_equation(
                 candidate,
@@ -81,11 +87,43 @@ def diagnose(
     spec: RNNSpec,
     sizes: tuple,
     lengths: tuple[int, ...],
+    check: Callable[..., Any],
+    layouts: tuple[str, ...],
     source: str = "",
     notation: str = "notes",
     models: dict | None = None,
 ) -> str | None:
-    """The first single edit (or left-side edit plus one more) after which the equation holds, in words."""
+    """The first single edit (or left-side edit plus one more) after which the equation holds, in words.
+
+    ``check`` and ``layouts`` are the verifier's own (passed in, so this module does not import it).
+    """
+    token = _CHECKER.set((check, layouts))
+    try:
+        return _diagnose(
+            equation,
+            definitions,
+            spec=spec,
+            sizes=sizes,
+            lengths=lengths,
+            source=source,
+            notation=notation,
+            models=models,
+        )
+    finally:
+        _CHECKER.reset(token)
+
+
+def _diagnose(
+    equation: T.Equation,
+    definitions: dict,
+    *,
+    spec: RNNSpec,
+    sizes: tuple,
+    lengths: tuple[int, ...],
+    source: str,
+    notation: str,
+    models: dict | None,
+) -> str | None:
     models = {} if models is None else models
     if equation.rhs is None:
         return None

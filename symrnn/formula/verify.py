@@ -14,6 +14,7 @@ from ..errors import SymRNNError
 from ..spec import RNNSpec
 from . import budget
 from . import tree as T
+from .diagnose import diagnose
 from .evaluate import (
     LOSS_SCALE,
     ZERO,
@@ -669,14 +670,14 @@ def _repair(
     source: str,
     notation: str,
 ) -> str | None:
-    from .diagnose import diagnose
-
     return diagnose(
         equation,
         definitions,
         spec=spec,
         sizes=sizes,
         lengths=tuple(z for z in lengths if z <= 3) or lengths[:1],
+        check=check_equation,
+        layouts=LAYOUTS,
         source=source,
         notation=notation,
     )
