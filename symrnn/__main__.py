@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -14,20 +15,26 @@ def run() -> None:
         _interrupted(say=True)
     try:
         code = main()
+        if code == 130:
+            _interrupted(say=False)  # main has written its one line
     except KeyboardInterrupt:  # a second Ctrl-C while the first one's line was being written
         _interrupted(say=False)
-    if code == 130:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # no second interrupt during shutdown
     sys.exit(code)
 
 
 def _interrupted(*, say: bool) -> None:
+    """Exit 130 at once: no second interrupt, and no interpreter shutdown that could turn it into a signal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if say:
         words = [word for word in sys.argv[1:] if not word.startswith("-")]
         command = words[0] if words else ""
         sys.stderr.write(f"symrnn{' ' + command if command else ''}: interrupted\n")
-    sys.exit(130)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(130)
 
 
 if __name__ == "__main__":
