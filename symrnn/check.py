@@ -14,7 +14,7 @@ from .engine.exact import EXACT_DIGITS, EXACT_TOLERANCE, exact_relative_error, r
 from .engine.structured import backward
 from .numeric import reference
 from .numeric.compile import compile_spec
-from .numeric.finite_diff import central_difference_gradients
+from .numeric.finite_diff import central_difference_gradients, central_differences
 from .spec import RNNSpec
 from .unroll import unroll
 
@@ -204,25 +204,17 @@ def check(spec: RNNSpec, *, seed: int = 0, brute_force: bool | None = None) -> C
 
 
 def _compiled_finite_differences(
-    spec: RNNSpec, params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray, step: float = 1e-6
+    spec: RNNSpec, params: dict, xs: np.ndarray, ys: np.ndarray, s0: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Central differences of the compiled loss J (B,) with respect to every parameter, per sequence."""
     function = compile_spec(spec, backend="matrix")
-    grads = {}
-    for name in spec.parameter_names:
-        base = s0 if name == "s0" else params[name]
-        gradient = np.zeros((xs.shape[0], *np.shape(base)[(1 if name == "s0" else 0) :]))
-        for index in np.ndindex(*gradient.shape[1:]):
-            values = []
-            for sign in (1, -1):
-                changed = np.array(base, dtype=float)
-                if name == "s0":
-                    changed[(slice(None), *index)] += sign * step
-                    J, _ = function(params, xs, ys, changed)
-                else:
-                    changed[index] += sign * step
-                    J, _ = function({**params, name: changed}, xs, ys, s0)
-                values.append(J)
-            gradient[(slice(None), *index)] = (values[0] - values[1]) / (2 * step)
-        grads[name] = gradient
-    return grads
+
+    def loss_at(name: str, theta: np.ndarray) -> np.ndarray:
+        if name == "s0":
+            return function(params, xs, ys, theta)[0]
+        return function({**params, name: theta}, xs, ys, s0)[0]
+
+    values = {
+        name: np.array(s0 if name == "s0" else params[name], dtype=float) for name in spec.parameter_names
+    }
+    return central_differences(loss_at, values, xs.shape[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 # the stand-alone stub package of tests/test_reference.py) this module never imports symrnn/__init__.py.
 from .reference import Activation, _prepare, _run
 
-__all__ = ["DEFAULT_STEP", "central_difference_gradients"]
+__all__ = ["DEFAULT_STEP", "central_difference_gradients", "central_differences"]
 
 # Central differences err by truncation ≈ h²·|J'''|/6 and by rounding ≈ ε·|J|/h (ε ≈ 2.2e-16). At unit
 # scale, h = 1e-6 makes these ≈ 2e-13 and ≈ 2e-10: far below the 1e-6 agreement asked of the oracles.
@@ -70,11 +70,29 @@ def central_difference_gradients(
         return _run(p._replace(params=current, W=current.get("W", p.W))).J_t.sum(axis=1)
 
     B = p.xs.shape[0]
+    gradients = central_differences(loss_at, values, B, step=step)
+    if initial_state_gradient and len(p.cell.states) > 1:  # the LSTM: (B, 2, n), rows ∂J/∂h_0 and ∂J/∂c_0
+        gradients["s0"] = gradients["s0"].reshape(B, len(p.cell.states), p.n)
+    return gradients if p.batched else {name: gradient[0] for name, gradient in gradients.items()}
+
+
+def central_differences(
+    loss_at: Callable[[str, NDArray[np.float64]], NDArray[np.float64]],
+    values: Mapping[str, NDArray[np.float64]],
+    batch: int,
+    *,
+    step: float = DEFAULT_STEP,
+) -> dict[str, NDArray[np.float64]]:
+    """Per-sequence central differences of any batched loss: ``loss_at(name, θ) -> J (B,)``.
+
+    ``values["s0"]``, when present, is per sequence ``(B, S)``; every other value is shared by the batch,
+    so one pair of loss evaluations gives every sequence's partial derivative. Returns ``(B, *shape)``.
+    """
     gradients: dict[str, NDArray[np.float64]] = {}
     for name, theta in values.items():
         per_sequence = name == "s0"
         shape = theta.shape[1:] if per_sequence else theta.shape
-        gradient = np.empty((B, *shape))
+        gradient = np.empty((batch, *shape))
         for index in np.ndindex(*shape):
             where = (slice(None), *index) if per_sequence else index
             theta_plus, theta_minus = theta.copy(), theta.copy()
@@ -83,6 +101,4 @@ def central_difference_gradients(
             two_h = theta_plus[where] - theta_minus[where]  # the step actually taken, after rounding
             gradient[(slice(None), *index)] = (loss_at(name, theta_plus) - loss_at(name, theta_minus)) / two_h
         gradients[name] = gradient
-    if initial_state_gradient and len(p.cell.states) > 1:  # the LSTM: (B, 2, n), rows ∂J/∂h_0 and ∂J/∂c_0
-        gradients["s0"] = gradients["s0"].reshape(B, len(p.cell.states), p.n)
-    return gradients if p.batched else {name: gradient[0] for name, gradient in gradients.items()}
+    return gradients
