@@ -420,8 +420,8 @@ def gradflow(
     """Measure gradient flow for several configurations; optionally plot (PNG/PDF) and write a CSV.
 
     Args:
-        configurations: default :data:`DEFAULT_CONFIGURATIONS`; a gated cell the engine cannot build yet
-            is listed in ``unavailable`` instead of failing the run.
+        configurations: default :data:`DEFAULT_CONFIGURATIONS`; a gated configuration that cannot be
+            measured is listed in ``unavailable`` instead of failing the run.
         n, lag, samples, seed: as for :func:`gradient_flow`.
         truncation: also measure the relative truncation error against τ for the vanilla configurations
             (z = 12, n = 3: the (t, k) terms are derived symbolically).

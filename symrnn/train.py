@@ -209,8 +209,7 @@ class TrainingRun:
     """One configuration trained on one task.
 
     Attributes:
-        status: ``"trained"``, ``"diverged"`` (a non-finite loss or an overflow: training stopped) or
-            ``"needs the engine"`` (a gated cell before issue 8 lands).
+        status: ``"trained"`` or ``"diverged"`` (a non-finite loss or an overflow: training stopped).
         losses: the training metric per step (MSE for the adding problem, cross-entropy per step for copy).
         test: the same metric on a fixed held-out set after training (None when not trained).
         baseline: the trivial baseline of the metric.
@@ -297,22 +296,15 @@ def train_one(
     """Train one configuration with the compiled derived gradients; see :func:`train`."""
     spec_task = TASKS[task]
     baseline = spec_task.baseline(length)
-    try:
-        spec = make_spec(
-            configuration.cell,
-            z=spec_task.steps(length),
-            e=spec_task.e,
-            n=hidden,
-            m=spec_task.m,
-            activation=configuration.activation,
-            loss=spec_task.loss,
-        )
-    except ValueError as error:
-        if configuration.cell == "rnn":
-            raise
-        return TrainingRun(
-            configuration, task, length, "needs the engine", np.empty(0), None, baseline, None, str(error)
-        )
+    spec = make_spec(
+        configuration.cell,
+        z=spec_task.steps(length),
+        e=spec_task.e,
+        n=hidden,
+        m=spec_task.m,
+        activation=configuration.activation,
+        loss=spec_task.loss,
+    )
     objective = Objective(spec, spec_task.last_only)
     rng = np.random.default_rng(seed)
     params = initial_parameters(
@@ -377,8 +369,7 @@ def train(
     The same data (fixed seeds), optimiser, learning rate and number of steps for every configuration.
 
     Args:
-        configurations: default :data:`DEFAULT_TRAIN_CONFIGURATIONS` (gated cells report
-            "needs the engine" until the engine's specs exist).
+        configurations: default :data:`DEFAULT_TRAIN_CONFIGURATIONS`.
         task: ``"adding"`` (the sum of two marked numbers, scored at the last step; metric test MSE
             against the baseline 0.167) or ``"copy"`` (copy memory; cross-entropy per step against the
             memoryless baseline ``10 log 8 / (T + 20)``).
@@ -476,12 +467,9 @@ def learning_curves(report: TrainingReport, *, window: int = 25) -> Any:
             linewidth=1,
             label=f"trivial baseline {runs[0].baseline:.3f}",
         )
-        waiting = [run.configuration.name for run in runs if run.status == "needs the engine"]
         task = runs[0].task
         axis.set_title(
-            f"{'adding problem' if task == 'adding' else 'copy memory'}, T = {length}"
-            + (f"\n(not run, need the engine: {', '.join(waiting)})" if waiting else ""),
-            fontsize="small",
+            f"{'adding problem' if task == 'adding' else 'copy memory'}, T = {length}", fontsize="small"
         )
         axis.set_xlabel("training step")
         axis.set_ylabel("training MSE" if task == "adding" else "training cross-entropy per step")

@@ -382,26 +382,6 @@ class Formula:
     span: Span = _span()
 
 
-Node = Union[  # noqa: UP007 - a long alias reads better as Union[...]
-    Quantity,
-    Number,
-    Ratio,
-    Identity,
-    Dots,
-    Derivative,
-    Sum,
-    Product,
-    Add,
-    Neg,
-    Mul,
-    Power,
-    Transpose,
-    Diag,
-    Apply,
-    Dependence,
-    Equation,
-    Formula,
-]
 NODE_TYPES = (
     Quantity,
     Number,
@@ -422,6 +402,7 @@ NODE_TYPES = (
     Equation,
     Formula,
 )
+Node = Union[NODE_TYPES]  # noqa: UP007 - every formula node type, from the one list above
 
 
 def children(node: Node) -> tuple[Node, ...]:
